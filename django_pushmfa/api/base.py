@@ -1,0 +1,38 @@
+"""Shared base for the app's API views: JSON only, the contract's error shape, the body size limit."""
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from ..app_settings import app_settings
+from .exceptions import PayloadTooLarge, exception_handler
+
+
+class SizeLimitedJSONParser(JSONParser):
+    """JSON parser that refuses bodies over ``PUSHMFA_MAX_BODY_BYTES`` before reading them."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        request = (parser_context or {}).get("request")
+        length = 0
+        if request is not None:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+        if length > app_settings.MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        return super().parse(stream, media_type, parser_context)
+
+
+class PushMFAAPIView(APIView):
+    """Base of every API view of the app. Subclasses set authentication and permissions."""
+
+    parser_classes = [SizeLimitedJSONParser]
+    renderer_classes = [JSONRenderer]
+    throttle_classes: list = []
+
+    def get_exception_handler(self):  # noqa: ANN201 - DRF signature
+        return exception_handler

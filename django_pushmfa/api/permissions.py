@@ -1,0 +1,50 @@
+"""Who may call which endpoint: browsers mid-login, fully logged-in users, signed devices."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.middleware.csrf import CsrfViewMiddleware
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from ..internal import pending
+from .exceptions import APIError, MFANotInProgress, MFARequired
+
+
+def enforce_csrf(request: Any) -> None:
+    """CSRF check for session-cookie requests, also when the user is still anonymous (mid-login)."""
+    if request.method in SAFE_METHODS:
+        return
+
+    def dummy_get_response(_request: Any) -> None:  # pragma: no cover - never called
+        return None
+
+    check = CsrfViewMiddleware(dummy_get_response)
+    check.process_request(request._request)
+    reason = check.process_view(request._request, None, (), {})
+    if reason:
+        raise APIError("csrf_failed", "CSRF verification failed.", 403)
+
+
+class HasPendingLogin(BasePermission):
+    """The session did the password step and awaits its second factor (``mfa_not_in_progress``)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        state = pending.get(request._request)
+        if state is None:
+            raise MFANotInProgress()
+        enforce_csrf(request)
+        request.pending_login = state
+        return True
+
+
+class IsFullyAuthenticated(BasePermission):
+    """A logged-in user whose MFA step is done; a pending session gets ``mfa_required``."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if pending.get(request._request) is not None:
+            raise MFARequired()
+        if not (request.user and request.user.is_authenticated):
+            from rest_framework.exceptions import NotAuthenticated
+
+            raise NotAuthenticated()
+        return True

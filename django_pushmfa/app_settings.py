@@ -1,0 +1,105 @@
+"""Settings for django-pushmfa: one ``PUSHMFA_*`` namespace, defaults in one place, read lazily.
+
+Every attribute of :data:`app_settings` reads ``django.conf.settings`` on each access, so
+``override_settings`` in tests just works. Use :func:`import_setting` to resolve a dotted path from a
+setting: a bad path raises ``ImproperlyConfigured`` naming the setting.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    # --- policy / extension points
+    "ADAPTER": "django_pushmfa.adapter.DefaultMFAAdapter",
+    "REQUIRE_MFA": False,  # send users without any credential to enrollment after the password step
+    "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
+    "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
+    # --- challenge store
+    "CACHE_ALIAS": "default",
+    "CHALLENGE_STORE": None,  # dotted path; None picks Redis for django-redis caches, else the cache store
+    "CHALLENGE_TTL": 120,  # answer window, seconds (as the seed)
+    "CHALLENGE_GRACE": 30,  # how long an answered challenge stays readable for the browser
+    "LONG_POLL_MAX_WAIT": 30,
+    # --- number matching
+    "NUMBER_MODE": "choices",  # "choices" (pick among decoys) or "entry" (type it)
+    "NUMBER_DIGITS": 2,  # 2..6
+    "NUMBER_CHOICES": 3,  # numbers shown in "choices" mode, the right one included
+    # --- fatigue defences
+    "PUSH_RATE_LIMIT_USER": (5, 900),  # pushes started per user per window (count, seconds)
+    "PUSH_RATE_LIMIT_IP": (20, 900),  # pushes started per client IP per window
+    "SUSPEND_AFTER_DENIALS": 3,  # denials / wrong numbers in SUSPEND_WINDOW that suspend push
+    "SUSPEND_AFTER_REPORTS": 1,  # "this wasn't me" reports that suspend push
+    "SUSPEND_WINDOW": 3600,
+    "SUSPEND_SECONDS": 3600,
+    "LOCATION_RESOLVER": None,  # dotted path to callable(ip: str) -> str | None
+    # --- push delivery
+    "PUSH_BACKENDS": {
+        "fcm": {"BACKEND": "django_pushmfa.push.backends.console.PushBackend"},
+        "apns": {"BACKEND": "django_pushmfa.push.backends.console.PushBackend"},
+    },
+    "PUSH_TIMEOUT": 10,  # seconds for one provider request
+    # --- devices
+    "PAIRING_TOKEN_TTL": 600,
+    "PAIRING_URI_SCHEME": "pushmfa",
+    "SIGNATURE_SKEW": 60,
+    "MAX_BODY_BYTES": 16 * 1024,
+    # --- TOTP
+    "TOTP_ISSUER": None,  # None: the site's name
+    "TOTP_TOLERANCE": 1,  # accepted time steps either side
+    "TOTP_DIGITS": 6,
+    "TOTP_PERIOD": 30,
+    "TOTP_FAILURE_BACKOFF_BASE": 1,  # seconds; doubles with each failure after the third
+    # --- backup codes
+    "BACKUP_CODE_COUNT": 10,
+    "BACKUP_CODE_WARN_REMAINING": 2,
+    # --- WebAuthn
+    "WEBAUTHN_RP_ID": None,  # None: the request's host name
+    "WEBAUTHN_RP_NAME": None,  # None: the site's name
+    "WEBAUTHN_ORIGINS": None,  # None: the request's own origin
+    # --- remembered browsers
+    "TRUST_BROWSER_DAYS": 0,  # 0 turns "trust this browser" off
+    "TRUST_COOKIE_NAME": "pushmfa_trust",
+    # --- alerts (each can be turned off)
+    "ALERTS": {
+        "backup_code_used": True,
+        "credential_added": True,
+        "credential_revoked": True,
+        "push_suspended": True,
+        "wrong_number": True,
+    },
+    # --- development
+    "PHONE_SIMULATOR": None,  # None: on when DEBUG
+}
+
+
+class AppSettings:
+    prefix = "PUSHMFA_"
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(name)
+        value = getattr(settings, self.prefix + name, DEFAULTS[name])
+        if name == "ALERTS" and isinstance(value, dict):
+            value = {**DEFAULTS["ALERTS"], **value}
+        return value
+
+    @property
+    def PHONE_SIMULATOR_ENABLED(self) -> bool:  # noqa: N802 - mirrors the setting's name
+        value = getattr(settings, self.prefix + "PHONE_SIMULATOR", None)
+        return bool(settings.DEBUG) if value is None else bool(value)
+
+
+app_settings = AppSettings()
+
+
+def import_setting(name: str, path: str | None = None) -> Any:
+    """Import the object that setting ``PUSHMFA_<name>`` (or ``path``) names."""
+    dotted = path if path is not None else getattr(app_settings, name)
+    try:
+        return import_string(dotted)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"PUSHMFA_{name}: cannot import {dotted!r}: {exc}") from exc

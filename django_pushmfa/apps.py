@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PushMFAConfig(AppConfig):
+    name = "django_pushmfa"
+    label = "pushmfa"
+    verbose_name = _("Multi-factor authentication")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

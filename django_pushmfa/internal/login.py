@@ -1,0 +1,63 @@
+"""Request-level operations of the MFA step: whether a login needs it, and completing it.
+
+Every method's verification (push, TOTP, WebAuthn, backup codes) ends in :func:`complete_login`,
+so the HTML pages and the API log users in the same way.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .. import signals
+from ..models import MFACredential, SecurityEvent
+from ..services import has_active_mfa, record_event
+from . import pending, trust
+
+ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
+
+
+def needs_mfa_step(request: HttpRequest, user: Any) -> bool:
+    """True when this password login must wait for a second factor."""
+    if not has_active_mfa(user):
+        from ..adapter import get_adapter
+
+        if get_adapter().is_mfa_required(user):
+            request.session[ENROLL_REQUIRED_KEY] = True
+        return False
+    return not trust.is_browser_trusted(request, user)
+
+
+def safe_next_url(request: HttpRequest, url: str | None) -> str:
+    allowed = {request.get_host()}
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts=allowed, require_https=request.is_secure()):
+        return url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def complete_login(request: HttpRequest, user: Any, method: str, *, credential: MFACredential | None = None) -> str:
+    """Log ``user`` in for real after a verified second factor; returns where the browser goes next.
+
+    ``login()`` rotates the session key; the browser binding survives it (see ``pending``).
+    """
+    from ..auth_backends import COMPLETING_ATTR
+
+    state = pending.get(request)
+    next_url = safe_next_url(request, state.next_url if state else None)
+    backend = state.backend if state else getattr(user, "backend", None)
+    setattr(request, COMPLETING_ATTR, True)
+    try:
+        login(request, user, backend=backend)
+    finally:
+        setattr(request, COMPLETING_ATTR, False)
+    pending.clear(request)
+    request.session[pending.METHOD_KEY] = method
+    record_event(
+        user, SecurityEvent.Kind.MFA_COMPLETED, request=request, credential=credential, method=method
+    )
+    signals.mfa_completed.send(sender=MFACredential, user=user, method=method, request=request)
+    return next_url

@@ -1,0 +1,6 @@
+"""URLs of the server-rendered pages (MFA step, account, phone simulator)."""
+from __future__ import annotations
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

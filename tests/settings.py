@@ -1,0 +1,103 @@
+"""Test settings. ``PUSHMFA_TEST_DB=postgres`` runs on PostgreSQL + Redis (the production shape);
+the default is the embedded SQLite + local-memory cache. A real Redis is configured in both as the
+``redis`` cache alias so the store tests always run against it too.
+"""
+import os
+
+TEST_DB = os.environ.get("PUSHMFA_TEST_DB", "sqlite")
+REDIS_URL = os.environ.get("PUSHMFA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+SECRET_KEY = "tests-secret-key-not-for-production-0123456789abcdef"
+DEBUG = False
+USE_TZ = True
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "tests.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_pushmfa",
+    "tests.testapp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_pushmfa.middleware.MFAMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = ["django_pushmfa.auth_backends.MFAModelBackend"]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+if TEST_DB == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+            "PORT": os.environ.get("PGPORT", "5432"),
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "NAME": "test",
+            "TEST": {"NAME": "test_pushmfa"},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "pushmfa-test",
+        },
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# A real Redis in both configurations, for the store tests that run against both stores.
+CACHES["redis"] = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": "pushmfa-test-r",
+}
+CACHES["locmem"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pushmfa-locmem"}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STATIC_URL = "/static/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+PUSHMFA_PUSH_BACKENDS = {
+    "fcm": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
+    "apns": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
+}
+PUSHMFA_WEBAUTHN_RP_ID = "testserver"
+PUSHMFA_WEBAUTHN_ORIGINS = ["http://testserver"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+}
+# The system checks for a process-local challenge cache are exercised in their own tests.
+SILENCED_SYSTEM_CHECKS = ["pushmfa.W001"]

@@ -1,0 +1,34 @@
+"""A stand-in host site: its own login views, a page that needs login, and a DRF view."""
+from django.contrib.auth import authenticate, login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+@login_required
+def private(request):
+    return HttpResponse(f"private page for {request.user.get_username()}")
+
+
+def home(request):
+    return HttpResponse(f"home, authenticated={request.user.is_authenticated}")
+
+
+@csrf_exempt
+def custom_login(request):
+    """A site's own login view calling authenticate() and login() directly."""
+    user = authenticate(request, username=request.POST.get("username"), password=request.POST.get("password"))
+    if user is None:
+        return JsonResponse({"ok": False}, status=401)
+    login(request, user)
+    return JsonResponse({"ok": True, "authenticated": request.user.is_authenticated})
+
+
+class WhoAmI(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"username": request.user.get_username()})

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from tests.testapp import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("custom-login/", views.custom_login, name="custom-login"),
+    path("private/", views.private, name="private"),
+    path("api/whoami/", views.WhoAmI.as_view(), name="whoami"),
+    path("admin/", admin.site.urls),
+    path("mfa/", include("django_pushmfa.urls")),
+]
