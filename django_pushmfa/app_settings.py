@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_MFA": False,  # send users without any credential to enrollment after the password step
     "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
     "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
+    "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
     # --- challenge store
     "CACHE_ALIAS": "default",
     "CHALLENGE_STORE": None,  # dotted path; None picks Redis for django-redis caches, else the cache store
@@ -45,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     # --- devices
     "PAIRING_TOKEN_TTL": 600,
     "PAIRING_URI_SCHEME": "pushmfa",
+    "PAIRING_SERVER_URL": None,  # absolute URL of the app's api/ put in pairing URIs; None: from the request
     "SIGNATURE_SKEW": 60,
     "MAX_BODY_BYTES": 16 * 1024,
     # --- TOTP
@@ -53,6 +55,10 @@ DEFAULTS: dict[str, Any] = {
     "TOTP_DIGITS": 6,
     "TOTP_PERIOD": 30,
     "TOTP_FAILURE_BACKOFF_BASE": 1,  # seconds; doubles with each failure after the third
+    # typed-code back-off, shared by TOTP and backup codes (see totp.internal.throttle)
+    "CODE_FAILURE_FREE_ATTEMPTS": 3,  # failures before the back-off starts
+    "CODE_FAILURE_BACKOFF_MAX": 3600,  # longest single wait, seconds
+    "TOTP_SETUP_TIMEOUT": 900,  # seconds a started (unconfirmed) TOTP setup stays in the session
     # --- backup codes
     "BACKUP_CODE_COUNT": 10,
     "BACKUP_CODE_WARN_REMAINING": 2,
@@ -60,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBAUTHN_RP_ID": None,  # None: the request's host name
     "WEBAUTHN_RP_NAME": None,  # None: the site's name
     "WEBAUTHN_ORIGINS": None,  # None: the request's own origin
+    "WEBAUTHN_TIMEOUT": 300,  # seconds a ceremony's challenge stays valid (also the browser hint)
     # --- remembered browsers
     "TRUST_BROWSER_DAYS": 0,  # 0 turns "trust this browser" off
     "TRUST_COOKIE_NAME": "pushmfa_trust",
@@ -71,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
         "push_suspended": True,
         "wrong_number": True,
     },
+    # --- admin
+    "ADMIN_EXTEND_USER_ADMIN": True,  # re-register the stock auth.User UserAdmin with MFAUserAdminMixin
     # --- development
     "PHONE_SIMULATOR": None,  # None: on when DEBUG
 }

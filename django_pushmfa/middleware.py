@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
+from .app_settings import app_settings
 from .internal import pending
 from .internal.login import ENROLL_REQUIRED_KEY
 
@@ -29,21 +30,28 @@ class MFAMiddleware:
         return self.get_response(request)
 
     def redirect_for(self, request: HttpRequest) -> HttpResponse | None:
-        if request.method not in ("GET", "HEAD") or not _accepts_html(request) or self.is_exempt(request):
+        """Where a page request of a pending (or must-enroll) session goes instead; None to pass."""
+        if request.method not in ("GET", "HEAD") or not _accepts_html(request):
+            return None
+        session = getattr(request, "session", None)
+        if session is None:
             return None
         if pending.get(request) is not None:
-            return _redirect("pushmfa:authenticate", request)
-        if request.session.get(ENROLL_REQUIRED_KEY) if hasattr(request, "session") else False:
+            return None if self.is_exempt(request) else _redirect("pushmfa:authenticate", request)
+        if session.get(ENROLL_REQUIRED_KEY):
             from .services import has_active_mfa
 
             if request.user.is_authenticated and not has_active_mfa(request.user):
-                return _redirect("pushmfa:account", request)
-            request.session.pop(ENROLL_REQUIRED_KEY, None)
+                return None if self.is_exempt(request) else _redirect("pushmfa:account", request)
+            session.pop(ENROLL_REQUIRED_KEY, None)
         return None
 
     def is_exempt(self, request: HttpRequest) -> bool:
+        """The app's own pages and API, logout, static files and ``PUSHMFA_EXEMPT_PATHS`` pass through."""
         path = request.path_info
-        prefixes = [_safe_reverse("pushmfa:authenticate").rsplit("/", 2)[0] + "/"]
+        if _is_app_url(request):
+            return True
+        prefixes: list[str] = []
         static_url = getattr(settings, "STATIC_URL", None)
         if static_url and static_url.startswith("/"):
             prefixes.append(static_url)
@@ -51,13 +59,24 @@ class MFAMiddleware:
             url = _safe_reverse(name)
             if url != "/":
                 prefixes.append(url)
-        prefixes.extend(getattr(settings, "PUSHMFA_EXEMPT_PATHS", []))
+        prefixes.extend(app_settings.EXEMPT_PATHS or [])
         return any(path.startswith(p) for p in prefixes if p and p != "/")
 
 
+def _is_app_url(request: HttpRequest) -> bool:
+    # Resolved rather than prefix-matched: the app may be mounted at the site's root.
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return "pushmfa" in match.app_names or "pushmfa" in match.namespaces
+
+
 def _accepts_html(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "")
-    return not accept or "text/html" in accept or "*/*" in accept and "application/json" not in accept
+    """A page navigation: the client asks for HTML (browsers always do), not an API/fetch call."""
+    if request.headers.get("Sec-Fetch-Dest") == "document":
+        return True
+    return "text/html" in request.headers.get("Accept", "")
 
 
 def _safe_reverse(name: str) -> str:

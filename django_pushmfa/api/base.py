@@ -10,6 +10,11 @@ from rest_framework.views import APIView
 from ..app_settings import app_settings
 from .exceptions import PayloadTooLarge, exception_handler
 
+try:  # optional: drf-spectacular documents every view (api/schema.py), whatever the site's DRF settings
+    from drf_spectacular.openapi import AutoSchema as _SchemaClass
+except ImportError:  # pragma: no cover
+    _SchemaClass = None
+
 
 class SizeLimitedJSONParser(JSONParser):
     """JSON parser that refuses bodies over ``PUSHMFA_MAX_BODY_BYTES`` before reading them."""
@@ -33,6 +38,8 @@ class PushMFAAPIView(APIView):
     parser_classes = [SizeLimitedJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes: list = []
+    if _SchemaClass is not None:
+        schema = _SchemaClass()
 
     def get_exception_handler(self):  # noqa: ANN201 - DRF signature
         return exception_handler

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .. import signals
@@ -42,11 +43,17 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
 def complete_login(request: HttpRequest, user: Any, method: str, *, credential: MFACredential | None = None) -> str:
     """Log ``user`` in for real after a verified second factor; returns where the browser goes next.
 
-    ``login()`` rotates the session key; the browser binding survives it (see ``pending``).
+    Every method's successful verification ends here. ``login()`` rotates the session key (and the
+    CSRF token); the browser binding survives it (see ``pending``). ``method`` is the API method name
+    (push, totp, webauthn, backup_code); it is recorded in the session and in the
+    ``mfa_completed`` SecurityEvent. Refuses (``PermissionError``) a ``user`` other than the one
+    whose password step this session did: a flow bug must never log in the wrong account.
     """
     from ..auth_backends import COMPLETING_ATTR
 
     state = pending.get(request)
+    if state is not None and str(user.pk) != state.user_id:
+        raise PermissionError("complete_login() called for a user other than the pending one.")
     next_url = safe_next_url(request, state.next_url if state else None)
     backend = state.backend if state else getattr(user, "backend", None)
     setattr(request, COMPLETING_ATTR, True)
@@ -56,8 +63,23 @@ def complete_login(request: HttpRequest, user: Any, method: str, *, credential: 
         setattr(request, COMPLETING_ATTR, False)
     pending.clear(request)
     request.session[pending.METHOD_KEY] = method
+    if credential is not None:
+        MFACredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
     record_event(
         user, SecurityEvent.Kind.MFA_COMPLETED, request=request, credential=credential, method=method
     )
     signals.mfa_completed.send(sender=MFACredential, user=user, method=method, request=request)
     return next_url
+
+
+def remember_browser_after_login(request: HttpRequest, response: HttpResponse, user: Any, *, method: str) -> bool:
+    """Set the "trust this browser" cookie after a completed MFA step (when the feature is on).
+
+    Call only for a user the MFA step just logged in, and only when the user ticked the box.
+    """
+    if not getattr(user, "is_authenticated", False) or not trust.remember_browser(request, response, user):
+        return False
+    record_event(
+        user, SecurityEvent.Kind.BROWSER_TRUSTED, request=request, method=method, days=trust.max_age() // 86400
+    )
+    return True

@@ -1,0 +1,50 @@
+"""The challenge store: where push challenges, fatigue counters and suspensions live.
+
+``get_store()`` returns the store for ``PUSHMFA_CACHE_ALIAS``: the class named by
+``PUSHMFA_CHALLENGE_STORE``, or, when that is None, the Redis store for a django-redis cache and the
+generic cache store for any other cache. One instance per (class, alias) per process.
+"""
+from __future__ import annotations
+
+import threading
+
+from ...app_settings import app_settings, import_setting
+from .base import Challenge, ChallengeStore, RateLimit, Resolution, SuspensionPolicy
+
+__all__ = ["Challenge", "ChallengeStore", "RateLimit", "Resolution", "SuspensionPolicy", "get_store", "store_class"]
+
+CACHE_STORE = "django_pushmfa.push.store.cache.CacheChallengeStore"
+REDIS_STORE = "django_pushmfa.push.store.redis.RedisChallengeStore"
+
+_instances: dict[tuple[str, str], ChallengeStore] = {}
+_guard = threading.Lock()
+
+
+def is_redis_cache(alias: str) -> bool:
+    """True when cache ``alias`` is a django-redis cache (whose raw connection the Redis store uses)."""
+    from django.conf import settings
+
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    return backend.startswith("django_redis.")
+
+
+def store_class(alias: str | None = None) -> str:
+    """Dotted path of the store class that serves ``alias`` (default: ``PUSHMFA_CACHE_ALIAS``)."""
+    if app_settings.CHALLENGE_STORE:
+        return app_settings.CHALLENGE_STORE
+    return REDIS_STORE if is_redis_cache(alias or app_settings.CACHE_ALIAS) else CACHE_STORE
+
+
+def get_store() -> ChallengeStore:
+    """The configured challenge store (settings are read on each call, so overrides apply)."""
+    alias = app_settings.CACHE_ALIAS
+    path = store_class(alias)
+    key = (path, alias)
+    store = _instances.get(key)
+    if store is None:
+        with _guard:
+            store = _instances.get(key)
+            if store is None:
+                cls = import_setting("CHALLENGE_STORE", path)
+                store = _instances[key] = cls(alias)
+    return store

@@ -1,0 +1,72 @@
+"""``python -m bench [--quick] [--only NAMES]``: run the benchmark suite (see bench/README.md).
+
+Sets up its own PostgreSQL database (``pushmfa_bench``) and Redis db (13), seeds users with paired
+phones, starts the example site under gunicorn (WSGI) and uvicorn (ASGI), drives both from this
+process over HTTP, and writes ``bench/results/<timestamp>.json`` plus a short table.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .config import DEFAULT, QUICK, Config
+from .servers import ROOT
+
+SCENARIOS = ("counts", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run (under a minute)")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results folder")
+    parser.add_argument("--waiters", type=int, help="concurrent waiters (default 10000, quick 500)")
+    args = parser.parse_args(argv)
+    cfg: Config = QUICK if args.quick else DEFAULT
+    if args.waiters:
+        cfg = cfg.replace(waiters=args.waiters)
+    only = [s for s in args.only.split(",") if s] or list(SCENARIOS)
+    unknown = set(only) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ.setdefault("PUSHMFA_DB", "postgres")
+    os.environ.setdefault("PUSHMFA_REDIS_URL", "redis://127.0.0.1:6379/13")
+    import django
+
+    django.setup()
+    from . import report, runner
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    results: dict[str, Any] = {
+        "started_at": stamp, "quick": args.quick, "config": cfg.as_dict(), "machine": report.machine(),
+        "scenarios": {},
+    }
+    t0 = time.perf_counter()
+    try:
+        runner.run_all(cfg, only, results, out_dir, stamp)
+    except KeyboardInterrupt:
+        results["interrupted"] = True
+    except Exception:  # noqa: BLE001 - the partial results are still written
+        results["fatal_error"] = traceback.format_exc()
+        print(results["fatal_error"], file=sys.stderr)
+    results["total_s"] = round(time.perf_counter() - t0, 1)
+    path = out_dir / f"{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    print(report.table(results))
+    print(f"\nresults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return 1 if "fatal_error" in results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""ASGI entry point of the benchmark (the example site with ``bench.settings``)."""
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+application = get_asgi_application()

@@ -1,0 +1,64 @@
+"""In-process measurements with Django's test client against the benchmark database: the round-trip
+counts of every endpoint (3) and a pyinstrument profile of complete logins (the hot paths).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from .counting import login_total, push_login_counts
+from .seed import Phone, pending_sessions
+
+
+def _clients(phone: Phone) -> tuple[Any, Any]:
+    from django.conf import settings
+    from django.test import Client
+
+    from django_pushmfa.testing.phone import DjangoClientTransport, PhoneClient
+
+    session = pending_sessions([phone.user_id])[0]
+    browser = Client()
+    for name, value in session.cookies().items():
+        browser.cookies[name] = value
+    assert settings.SESSION_COOKIE_NAME in browser.cookies
+    phone_client = PhoneClient(DjangoClientTransport(Client()), phone.key, phone.device_id)
+    return browser, phone_client
+
+
+def counts(phone: Phone, *, rounds: int = 3) -> dict[str, Any]:
+    """Counts of one complete login per step; measured ``rounds`` times (the first warms connections
+    and caches up and is not reported) and checked to be identical, i.e. deterministic."""
+    results = []
+    for _ in range(rounds):
+        browser, phone_client = _clients(phone)
+        results.append(push_login_counts(browser, phone_client, wait=0))
+    reported = results[1:] or results
+    steps = {name: step.as_dict() for name, step in reported[-1].items()}
+    stable = all(
+        {k: (s.sql, s.redis.commands) for k, s in r.items()} == {k: (s.sql, s.redis.commands) for k, s in reported[0].items()}
+        for r in reported
+    )
+    return {"steps": steps, "login": login_total(reported[-1]), "deterministic": stable}
+
+
+def profile(phone: Phone, out_dir: Path, stem: str, *, logins: int) -> dict[str, Any]:
+    """Profile ``logins`` complete logins in-process; writes ``<stem>-profile.txt`` and ``.html``."""
+    from pyinstrument import Profiler
+
+    pairs = [_clients(phone) for _ in range(logins)]
+    # warm-up (imports, connections) outside the profile
+    warm_browser, warm_phone = _clients(phone)
+    push_login_counts(warm_browser, warm_phone)
+    profiler = Profiler(interval=0.0005)
+    started = time.perf_counter()
+    profiler.start()
+    for browser, phone_client in pairs:
+        push_login_counts(browser, phone_client)
+    profiler.stop()
+    elapsed = time.perf_counter() - started
+    text = profiler.output_text(unicode=True, color=False, show_all=False)
+    (out_dir / f"{stem}-profile.txt").write_text(text)
+    (out_dir / f"{stem}-profile.html").write_text(profiler.output_html())
+    return {"logins": logins, "elapsed_s": round(elapsed, 3), "ms_per_login_in_process": round(elapsed / logins * 1000, 2),
+            "text": f"{stem}-profile.txt", "html": f"{stem}-profile.html"}

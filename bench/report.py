@@ -1,0 +1,171 @@
+"""The machine a run was on, and the short table printed at the end of a run."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from typing import Any
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _mem_total_mb() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return None
+
+
+def _cmd(args: list[str]) -> str | None:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine() -> dict[str, Any]:
+    import django
+    import rest_framework
+
+    redis_version = None
+    try:
+        from .seed import redis_client
+
+        redis_version = redis_client().info("server").get("redis_version")
+    except Exception:  # noqa: BLE001 - informational only
+        pass
+    pg = None
+    try:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            pg = cursor.fetchone()[0]
+        connection.close()
+    except Exception:  # noqa: BLE001
+        pass
+    return {
+        "nproc": os.cpu_count(), "cpu": _cpu_model(), "memory_mb": _mem_total_mb(),
+        "kernel": platform.release(), "python": platform.python_version(), "django": django.get_version(),
+        "drf": rest_framework.VERSION, "redis": redis_version, "postgres": pg,
+        "gunicorn": _cmd([os.path.join(os.path.dirname(os.sys.executable), "gunicorn"), "--version"]),
+    }
+
+
+def _g(d: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        value = f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return f"{value}{unit}"
+
+
+def _ok(flag: bool | None) -> str:
+    return "" if flag is None else ("ok" if flag else "MISSED")
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(measure, figure, target, verdict) rows of the table."""
+    s = results.get("scenarios", {})
+    out: list[tuple[str, str, str, str]] = []
+    for kind in ("wsgi", "asgi"):
+        w = _g(s, "wake", kind)
+        if w:
+            p50, p99 = _g(w, "longpoll", "wake_ms", "p50"), _g(w, "longpoll", "wake_ms", "p99")
+            n = _g(w, "longpoll", "wake_ms", "n")
+            rp50, rp99 = _g(w, "repoll", "wake_ms", "p50"), _g(w, "repoll", "wake_ms", "p99")
+            out.append((f"wake, long-poll ({kind}, n={n})", f"p50 {_fmt(p50)} / p99 {_fmt(p99)} ms", "p99 ≤ 50 ms",
+                        _ok(p99 is not None and p99 <= 50 and n and n >= 1 and not _g(w, "errors", "count"))))
+            out.append((f"wake, 1 s re-poll ({kind})", f"p50 {_fmt(rp50)} / p99 {_fmt(rp99)} ms", "(comparison)", ""))
+    for kind in ("wsgi", "asgi"):
+        t = _g(s, "throughput", kind)
+        if t:
+            ratio = t.get("bare_requests_per_login")
+            out.append((f"logins/s vs bare DRF/s ({kind})",
+                        f"{_fmt(_g(t, 'logins', 'per_s'))} vs {_fmt(t.get('bare_per_s'))} = {_fmt(ratio)} bare/login",
+                        "≤ 8 bare/login", _ok(ratio is not None and ratio <= 8)))
+    c = _g(s, "counts")
+    if c and "steps" in c:
+        total = c["login"]["redis_commands"]
+        out.append(("Redis commands / login (in-process)",
+                    f"{total} ({c['login']['redis_round_trips']} round trips)", "≤ 6", _ok(total <= 6)))
+        for step, target in (("start", 3), ("poll_pending", 0), ("poll", None), ("device_fetch", 3),
+                             ("device_respond", 3)):
+            st = c["steps"].get(step)
+            if st:
+                verdict = "" if target is None else _ok(st["sql_app"] <= target)
+                out.append((f"SQL {step}", f"{st['sql']} ({st['sql_session']} session) · Redis {st['redis']['commands']}",
+                            "" if target is None else f"≤ {target} (app)", verdict))
+    m = _g(s, "monitor")
+    if m and "commands_per_login" in m:
+        out.append(("Redis commands / login (MONITOR, HTTP)",
+                    f"{m['commands_per_login']} (+{m['script_commands_per_login']} inside scripts)", "≤ 6",
+                    _ok(m["commands_per_login"] <= 6)))
+    wt = _g(s, "waiters")
+    if wt and "target" in wt:
+        out.append((f"ASGI waiters ({wt['target']} asked)",
+                    f"{wt['waiting_at_measure']} waiting, {wt['rss_per_waiter_kb']} KB each, wake p99 "
+                    f"{_fmt(_g(wt, 'wake_ms', 'p99'))} ms", "10,000", _ok(wt["waiting_at_measure"] >= 10_000)))
+    g = _g(s, "growth")
+    if g and "levels" in g:
+        for level, r in g["levels"].items():
+            steps = r["step_ms"]
+            out.append((f"growth p50 @ {int(level):,} pending",
+                        " · ".join(f"{k} {_fmt(v['p50'])}" for k, v in steps.items()) + " ms", "flat", ""))
+        for level, b in (g.get("bytes_per_pending_challenge") or {}).items():
+            out.append((f"bytes / pending challenge (@{int(level):,})",
+                        f"{b['memory_usage_sum']} (MEMORY USAGE), {b['used_memory_delta']} (used_memory)",
+                        "≤ 1024", _ok(b["memory_usage_sum"] <= 1024)))
+    ts = _g(s, "two_servers")
+    if ts and "error" not in ts:
+        for name, r in ts.items():
+            if isinstance(r, dict) and "longpoll" in r:
+                out.append((f"two servers: {name}", f"p50 {_fmt(_g(r, 'longpoll', 'wake_ms', 'p50'))} / p99 "
+                            f"{_fmt(_g(r, 'longpoll', 'wake_ms', 'p99'))} ms", "p99 ≤ 50 ms",
+                            _ok((_g(r, "longpoll", "wake_ms", "p99") or 1e9) <= 50)))
+    for name, r in s.items():
+        if isinstance(r, dict) and "error" in r:
+            out.append((f"{name}", "FAILED (see JSON)", "", "MISSED"))
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    data = rows(results)
+    m = results.get("machine", {})
+    head = (f"django-pushmfa benchmark {results.get('started_at')} · {m.get('nproc')} CPU {m.get('cpu')} · "
+            f"{m.get('memory_mb')} MB · total {results.get('total_s')} s" + (" · QUICK" if results.get("quick") else ""))
+    if not data:
+        return head + "\n(no results)"
+    widths = [max(len(r[i]) for r in [("measure", "figure", "target", "")] + data) for i in range(4)]
+    lines = [head, ""]
+    for r in [("measure", "figure", "target", "")] + data:
+        lines.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+    return "\n".join(lines)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The same table as Markdown (for bench/README.md)."""
+    lines = ["| measure | figure | target | |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(results)]
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""Runs the scenarios in order and collects their results (called by ``python -m bench``)."""
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import resource
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from . import inprocess, seed, servers
+from .config import Config
+from .scenarios import growth, monitor, throughput, waiters, wake
+from .scenarios.common import make_virtual_users
+
+REDIS_DB = 13
+
+
+def _raise_fd_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def _sessions_each(jobs: int, workers: int) -> int:
+    # Workers pull from one queue, so a fast one runs more than its share: give each twice as many.
+    return 2 * math.ceil(jobs / workers) + 5
+
+
+def _log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    env["PYTHONPATH"] = str(servers.ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path, stamp: str) -> None:
+    from django.db import connections
+
+    scen = results["scenarios"]
+    results["fd_limit"] = _raise_fd_limit()
+    _log("database pushmfa_bench: drop, create, migrate; Redis db 13: flush")
+    seed.recreate_database()
+    seed.flush_redis()
+    n_users = max(cfg.phones, cfg.waiters if "waiters" in only else 0)
+    user_ids = seed.create_users(n_users)
+    phones = seed.pair_phones(user_ids[: cfg.phones])
+    _log(f"seeded {len(user_ids)} users, {len(phones)} paired phones")
+
+    def guarded(name: str, fn: Any) -> None:
+        if name not in only:
+            return
+        _log(f"{name} ...")
+        t = time.perf_counter()
+        try:
+            scen[name] = fn()
+        except Exception:  # noqa: BLE001 - one failed scenario does not cost the others
+            scen[name] = {"error": traceback.format_exc()}
+            _log(f"{name} FAILED:\n{scen[name]['error']}")
+        if isinstance(scen.get(name), dict):
+            scen[name]["scenario_s"] = round(time.perf_counter() - t, 1)
+        connections.close_all()
+
+    guarded("counts", lambda: inprocess.counts(phones[0]))
+    guarded("profile", lambda: inprocess.profile(phones[1], out_dir, stamp, logins=cfg.profile_logins))
+
+    http = [s for s in ("wake", "throughput", "monitor", "two_servers", "growth", "waiters") if s in only]
+    if not http:
+        return
+    env = _server_env()
+    log_dir = out_dir / f"{stamp}-logs"
+    log_dir.mkdir(exist_ok=True)
+    started: dict[str, servers.Server] = {}
+    try:
+        _log("starting gunicorn (WSGI, 2 gthread workers) and uvicorn (ASGI, 2 workers)")
+        started["wsgi"] = servers.start("wsgi", env, log_dir)
+        started["asgi"] = servers.start("asgi", env, log_dir)
+        results["servers"] = {k: {"port": s.port, "workers": len(s.worker_pids())} for k, s in started.items()}
+        addr = {k: (s.host, s.port) for k, s in started.items()}
+
+        def wake_both() -> dict[str, Any]:
+            out = {}
+            for kind in ("wsgi", "asgi"):
+                vus = make_virtual_users(
+                    phones[: cfg.wake_workers], _sessions_each(cfg.wake_longpoll + cfg.wake_repoll, cfg.wake_workers))
+                out[kind] = asyncio.run(wake.run(
+                    vus, browser_addr=addr[kind], phone_addr=addr[kind], n_longpoll=cfg.wake_longpoll,
+                    n_repoll=cfg.wake_repoll, time_limit=cfg.time_limit))
+            return out
+
+        def throughput_both() -> dict[str, Any]:
+            out = {}
+            for kind in ("wsgi", "asgi"):
+                workers = cfg.throughput_workers
+                vus = make_virtual_users(phones[:workers], _sessions_each(cfg.throughput_logins, workers))
+                bare = seed.logged_in_sessions([p.user_id for p in phones[workers: 2 * workers]])
+                out[kind] = asyncio.run(throughput.run(
+                    vus, bare, addr[kind], logins=cfg.throughput_logins, bare_requests=cfg.throughput_bare,
+                    time_limit=cfg.time_limit))
+            return out
+
+        def monitor_run() -> dict[str, Any]:
+            vus = make_virtual_users(phones[:1], cfg.monitor_logins + 2)
+            return monitor.run(vus, addr["wsgi"], logins=cfg.monitor_logins, db=REDIS_DB)
+
+        def two_servers() -> dict[str, Any]:
+            out = {}
+            for browser_kind, phone_kind in (("wsgi", "asgi"), ("asgi", "wsgi")):
+                vus = make_virtual_users(phones[: cfg.wake_workers], _sessions_each(cfg.two_server_logins,
+                                                                                   cfg.wake_workers))
+                out[f"poll_{browser_kind}__respond_{phone_kind}"] = asyncio.run(wake.run(
+                    vus, browser_addr=addr[browser_kind], phone_addr=addr[phone_kind],
+                    n_longpoll=cfg.two_server_logins, n_repoll=0, time_limit=cfg.time_limit))
+            return out
+
+        def growth_run() -> dict[str, Any]:
+            workers = 4
+            per_level = [make_virtual_users(phones[:workers], _sessions_each(cfg.growth_flows, workers))
+                         for _ in cfg.growth_levels]
+            return growth.run(per_level, addr["wsgi"], levels=list(cfg.growth_levels), flows_n=cfg.growth_flows,
+                              time_limit=cfg.time_limit)
+
+        def waiters_run() -> dict[str, Any]:
+            from django_pushmfa.push.store import get_store
+
+            n = cfg.waiters
+            sample = phones[: min(cfg.waiters_sample, len(phones))]
+            waiter_users = [p.user_id for p in sample] + [u for u in user_ids if u not in {p.user_id for p in sample}]
+            waiter_users = waiter_users[:n]
+            sessions = seed.pending_sessions(waiter_users)
+            store = get_store()
+            challenge_ids, numbers = [], {}
+            for s in sessions:
+                challenge = seed.make_challenge(s.user_id, s.binding, ttl=600)
+                store.create(challenge)
+                challenge_ids.append(challenge.id)
+                numbers[s.user_id] = challenge.display_number
+            connections.close_all()
+            return asyncio.run(waiters.run(
+                started["asgi"], sessions, challenge_ids, sample, numbers, ramp_per_s=cfg.waiters_ramp_per_s,
+                settle_s=60, approve_per_s=50, time_limit=cfg.time_limit))
+
+        guarded("wake", wake_both)
+        guarded("throughput", throughput_both)
+        guarded("monitor", monitor_run)
+        guarded("two_servers", two_servers)
+        guarded("waiters", waiters_run)
+        guarded("growth", growth_run)
+    finally:
+        for server in started.values():
+            server.stop()
+        seed.flush_redis()

@@ -1,0 +1,154 @@
+"""(4) Concurrent waiters under ASGI: how many browsers can long-poll at once, at what memory, and
+how fast a sample of them is woken while all the others keep waiting.
+
+Every waiter is a browser with its own pending session and challenge (seeded directly: the password
+step and the start are measured elsewhere), holding one connection with ``?wait=30`` open and
+re-polling when a wait ends still pending, as the app's page script does.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from .. import flows
+from ..client import Browser, Connection
+from ..seed import BrowserSession, Phone
+from ..servers import Server
+from ..stats import summary_ms
+from .common import error_summary
+
+
+def established_connections(port: int) -> int:
+    """Established TCP connections to 127.0.0.1:``port`` (server side), from /proc/net/tcp."""
+    local = f"0100007F:{port:04X}"
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if parts[1].endswith(local[-13:]) and parts[3] == "01":
+                        count += 1
+        except OSError:
+            continue
+    return count
+
+
+class Waiter:
+    def __init__(self, session: BrowserSession, challenge_id: str, addr: tuple[str, int]) -> None:
+        self.browser = Browser(addr[0], addr[1], cookies=session.cookies(), csrf_token=session.csrf_token)
+        self.path = f"{flows.API}push/{challenge_id}/?wait=30"
+        self.in_flight = False
+        self.status: str | None = None
+        self.returned_at: float | None = None
+        self.error: str | None = None
+        self.polls = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                self.in_flight = True
+                self.polls += 1
+                resp = await asyncio.wait_for(self.browser.request("GET", self.path), 30 + flows.REQUEST_TIMEOUT)
+                self.in_flight = False
+                if resp.status != 200:
+                    self.error = f"HTTP {resp.status} {resp.body[:100]!r}"
+                    return
+                self.status = resp.json()["status"]
+                if self.status != "pending":
+                    self.returned_at = resp.received_at
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported
+            self.error = f"{type(exc).__name__}: {exc}"[:200]
+        finally:
+            self.in_flight = False
+            await self.browser.close()
+
+
+async def run(server: Server, sessions: list[BrowserSession], challenge_ids: list[str], sample: list[Phone],
+              sample_numbers: dict[str, str], *, ramp_per_s: int, settle_s: float, approve_per_s: int,
+              time_limit: float) -> dict[str, Any]:
+    """``sessions[i]`` waits on ``challenge_ids[i]``; the first ``len(sample)`` belong to ``sample``'s users."""
+    addr = (server.host, server.port)
+    deadline = time.monotonic() + time_limit
+    rss_before = server.workers_rss()
+    conns_before = established_connections(server.port)
+    stop = asyncio.Event()
+    waiters = [Waiter(s, c, addr) for s, c in zip(sessions, challenge_ids, strict=True)]
+    tasks: list[asyncio.Task] = []
+    ramp_started = time.perf_counter()
+    batch = max(1, ramp_per_s // 10)
+    for i in range(0, len(waiters), batch):
+        tasks.extend(asyncio.create_task(w.run(stop)) for w in waiters[i:i + batch])
+        await asyncio.sleep(0.1)
+        if time.monotonic() > deadline:
+            break
+    # Wait until every waiter's connection is established at the server (or the settle time ends).
+    target = len(tasks)
+    settle_deadline = time.monotonic() + settle_s
+    peak = 0
+    while time.monotonic() < settle_deadline:
+        current = established_connections(server.port) - conns_before
+        peak = max(peak, current)
+        if current >= target and sum(w.in_flight for w in waiters) >= target:
+            break
+        await asyncio.sleep(0.25)
+    ramp_s = time.perf_counter() - ramp_started
+    await asyncio.sleep(1.0)  # let the server finish reading the last requests
+    waiting_now = sum(1 for w in waiters if w.in_flight)
+    established = established_connections(server.port) - conns_before
+    rss_during = server.workers_rss()
+
+    # Wake a sample while all the others keep waiting.
+    latencies: list[float] = []
+    approve_errors: list[str] = []
+    phone_conn = Connection(*addr)
+    by_user = {w_session.user_id: w for w_session, w in zip(sessions, waiters, strict=True)}
+    approvals: list[tuple[Waiter, Any]] = []
+    for phone in sample:
+        if time.monotonic() > deadline:
+            break
+        waiter = by_user[phone.user_id]
+        challenge_id = waiter.path.split("/")[-2]
+        try:
+            resp = await flows.device_approve(phone_conn, phone, challenge_id, sample_numbers[phone.user_id])
+            approvals.append((waiter, resp))
+        except Exception as exc:  # noqa: BLE001
+            approve_errors.append(f"{type(exc).__name__}: {exc}"[:300])
+        await asyncio.sleep(1 / approve_per_s)
+    await phone_conn.close()
+    wake_deadline = time.monotonic() + 10
+    while time.monotonic() < wake_deadline and any(w.returned_at is None and w.error is None for w, _ in approvals):
+        await asyncio.sleep(0.05)
+    for waiter, resp in approvals:
+        if waiter.returned_at is not None and waiter.status == "approved":
+            latencies.append(waiter.returned_at - resp.received_at)
+        else:
+            approve_errors.append(f"not woken: status={waiter.status} error={waiter.error}")
+    still_waiting = sum(1 for w in waiters if w.in_flight)
+
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    waiter_errors = [w.error for w in waiters if w.error]
+    rss_delta = rss_during - rss_before
+    return {
+        "target": len(waiters),
+        "started": target,
+        "ramp_s": round(ramp_s, 2),
+        "waiting_at_measure": waiting_now,
+        "established_connections": established,
+        "still_waiting_after_wakes": still_waiting,
+        "workers_rss_before_mb": round(rss_before / 2**20, 1),
+        "workers_rss_during_mb": round(rss_during / 2**20, 1),
+        "rss_per_waiter_kb": round(rss_delta / max(waiting_now, 1) / 1024, 2),
+        "woken": len(latencies),
+        "wake_ms": summary_ms(latencies),
+        "polls_per_waiter": round(sum(w.polls for w in waiters) / max(len(waiters), 1), 2),
+        "errors": error_summary(waiter_errors + approve_errors),
+    }

@@ -1,0 +1,59 @@
+"""Settings the benchmark runs the example site with: ``example_project.settings`` on PostgreSQL +
+Redis, pointed at the benchmark's own database (``pushmfa_bench``) and Redis db (13), with the
+limits that would stop a load test lifted. Nothing here changes a hot path of the app.
+"""
+import os
+
+os.environ.setdefault("PUSHMFA_DB", "postgres")
+os.environ.setdefault("PUSHMFA_REDIS_URL", "redis://127.0.0.1:6379/13")
+os.environ.setdefault("PUSHMFA_DEBUG", "0")
+
+from example_project.settings import *  # noqa: E402,F403
+from example_project.settings import CACHES, DATABASES  # noqa: E402
+
+BENCH_DB_NAME = os.environ.get("PUSHMFA_BENCH_DB_NAME", "pushmfa_bench")
+BENCH_REDIS_URL = os.environ["PUSHMFA_REDIS_URL"]
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+ROOT_URLCONF = "bench.urls"
+
+DATABASES["default"] = {
+    "ENGINE": "django.db.backends.postgresql",
+    "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+    "PORT": os.environ.get("PGPORT", "5432"),
+    "USER": os.environ.get("PGUSER", "postgres"),
+    "PASSWORD": os.environ.get("PGPASSWORD", ""),
+    "NAME": BENCH_DB_NAME,
+    # Persistent connections, as a production site runs: without them every request would pay a
+    # PostgreSQL connect, for the bare endpoint and the MFA endpoints alike.
+    "CONN_MAX_AGE": 300,
+    "CONN_HEALTH_CHECKS": True,
+    "TEST": {"NAME": "test_" + BENCH_DB_NAME},
+}
+
+_default_cache = CACHES.get("default", {})
+if _default_cache.get("BACKEND") == "django_redis.cache.RedisCache":
+    CACHES["default"] = {**_default_cache, "LOCATION": BENCH_REDIS_URL}
+else:
+    CACHES["default"] = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": BENCH_REDIS_URL}
+
+# Pushes go through the real delivery code into a backend that only counts them.
+PUSHMFA_PUSH_BACKENDS = {
+    "fcm": {"BACKEND": "bench.pushsink.PushBackend"},
+    "apns": {"BACKEND": "bench.pushsink.PushBackend"},
+}
+# A load test starts thousands of pushes from one IP for a few users: lift the fatigue limits
+# (they are exercised by the test suite), so every request runs the full path.
+PUSHMFA_PUSH_RATE_LIMIT_USER = (10**9, 900)
+PUSHMFA_PUSH_RATE_LIMIT_IP = (10**9, 900)
+PUSHMFA_SUSPEND_AFTER_DENIALS = 10**9
+PUSHMFA_PENDING_TIMEOUT = 3600  # seeded pending sessions outlive the whole run
+PUSHMFA_PHONE_SIMULATOR = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,51 @@
+"""Account endpoints (user fully logged in): list, revoke and choose the primary credential.
+
+Contract: shared/api-contract.md, "Account endpoints". ``POST api/credentials/<id>/primary/`` is an
+extension of the contract (v1 additions are allowed): it makes that credential the primary method.
+"""
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..internal import account
+from .base import PushMFAAPIView
+from .exceptions import APIError
+from .permissions import IsFullyAuthenticated
+
+
+class AccountAPIView(PushMFAAPIView):
+    """Session cookie + CSRF (DRF's SessionAuthentication); a pending session gets ``mfa_required``."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsFullyAuthenticated]
+
+
+class CredentialListView(AccountAPIView):
+    """``GET api/credentials/`` → ``{"credentials": [{"id", "method", "label", "is_primary", ...}]}``."""
+
+    def get(self, request: Request) -> Response:
+        return Response({"credentials": [c.as_json() for c in account.list_credentials(request.user)]})
+
+
+class CredentialDetailView(AccountAPIView):
+    """``DELETE api/credentials/<id>/`` → ``204``: revoked (never deleted), a security event recorded."""
+
+    def delete(self, request: Request, credential_id: str) -> Response:
+        account.revoke_own_credential(request._request, credential_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CredentialPrimaryView(AccountAPIView):
+    """``POST api/credentials/<id>/primary/`` → ``200`` the credential as listed (extension)."""
+
+    def post(self, request: Request, credential_id: str) -> Response:
+        try:
+            credential = account.make_primary(request._request, credential_id)
+        except ValueError:
+            raise APIError("invalid", _("Backup codes cannot be the primary method."), 400)
+        summary = next(c for c in account.list_credentials(request.user) if c.id == str(credential.pk))
+        return Response(summary.as_json())

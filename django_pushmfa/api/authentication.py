@@ -1,0 +1,217 @@
+"""DRF authentication for the phone app: the ``PushMFA-Signature`` header (see docs/device-api.md).
+
+``Authorization: PushMFA-Signature device="<id>", ts="<unix s>", nonce="<16..128 chars>", sig="<base64>"``
+
+The signature covers ``PUSHMFA-V1\\n<METHOD>\\n<path?query>\\n<ts>\\n<nonce>\\n<hex sha256(body)>``
+(:func:`~django_pushmfa.internal.signing.canonical_message`). Any failure is ``401 invalid_signature``
+with the same message, so a caller never learns which part failed; a request without the header
+(or with another scheme) is ``401 not_authenticated``. Both carry ``WWW-Authenticate: PushMFA-Signature``.
+
+Refused devices: unknown ids, revoked credentials, credentials that are not push devices, and
+devices of inactive users ("dead" in the contract's sense). A device whose *push token* the
+provider reported dead is still accepted: it has to be able to ``PUT`` its new push token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import re
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import caches
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+
+from ..app_settings import app_settings
+from ..internal.signing import canonical_message, verify_signature
+from ..models import MFACredential, PushDevice
+from .exceptions import APIError, InvalidSignature, PayloadTooLarge
+
+logger = logging.getLogger("django_pushmfa")
+
+SCHEME = "PushMFA-Signature"
+PARAMS = ("device", "ts", "nonce", "sig")
+# One ``name="value"`` pair; values never contain quotes or backslashes in this scheme.
+_PARAM_RE = re.compile(r'([a-z]+)="([^"\\]*)"')
+_SEPARATOR_RE = re.compile(r"[ \t]*,[ \t]*")
+NONCE_RE = re.compile(r"[A-Za-z0-9._~+/=-]{16,128}")
+TS_RE = re.compile(r"[0-9]{1,12}")
+SIG_RE = re.compile(r"[A-Za-z0-9+/]{4,256}={0,2}")
+# How often last_seen_at is written at most: a write per signed request would be wasteful.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+NONCE_CACHE_PREFIX = "pushmfa:sig-nonce:"
+
+
+def parse_header(value: str) -> dict[str, str] | None:
+    """Parse the parameters of a ``PushMFA-Signature`` header value (scheme included), strictly.
+
+    Returns ``{"device", "ts", "nonce", "sig"}`` or None when the value is malformed: each of the
+    four parameters exactly once (any order), quoted, comma-separated, nothing else.
+    """
+    scheme, _sep, rest = value.partition(" ")
+    if scheme.lower() != SCHEME.lower() or not rest.strip():
+        return None
+    params: dict[str, str] = {}
+    pos, rest = 0, rest.strip()
+    while True:
+        match = _PARAM_RE.match(rest, pos)
+        if match is None:
+            return None
+        name, val = match.groups()
+        if name not in PARAMS or name in params:
+            return None
+        params[name] = val
+        pos = match.end()
+        if pos == len(rest):
+            break
+        sep = _SEPARATOR_RE.match(rest, pos)
+        if sep is None:
+            return None
+        pos = sep.end()
+    if set(params) != set(PARAMS):
+        return None
+    return params
+
+
+def request_targets(request: Any) -> list[str]:
+    """The path-with-query strings a signature may cover for this request.
+
+    First ``request.get_full_path()`` (Django's path, re-quoted, plus the raw query string): the
+    request line exactly for the plain-ASCII paths of this app. Where the server also passes the
+    request target untouched (gunicorn's ``RAW_URI``, uWSGI's ``REQUEST_URI``, ASGI's ``raw_path``),
+    that is accepted too, so a client that percent-encodes differently still verifies.
+    """
+    targets = [request.get_full_path()]
+    raw: str | None = None
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict) and isinstance(scope.get("raw_path"), bytes | bytearray):
+        raw = bytes(scope["raw_path"]).decode("latin-1")
+        query = scope.get("query_string") or b""
+        if query:
+            raw += "?" + bytes(query).decode("latin-1")
+    else:
+        meta_raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI")
+        if isinstance(meta_raw, str):
+            raw = meta_raw
+    if raw and raw.startswith("/") and raw not in targets:
+        targets.append(raw)
+    return targets
+
+
+class DeviceSignatureAuthentication(BaseAuthentication):
+    """Authenticates a paired phone. ``request.user`` is its owner, ``request.auth`` the PushDevice."""
+
+    keyword = SCHEME
+
+    def authenticate(self, request: Any) -> tuple[Any, PushDevice] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header or header.partition(" ")[0].lower() != SCHEME.lower():
+            return None  # no credentials of this scheme: the permission answers not_authenticated
+        params = parse_header(header)
+        if params is None:
+            raise InvalidSignature()
+        device_id = self._device_id(params["device"])
+        ts, nonce, signature = self._check_fields(params)
+        body = self._body(request)
+
+        device = self._load_device(device_id)
+        django_request = getattr(request, "_request", request)
+        if not any(
+            verify_signature(
+                device.key_type,
+                device.public_key,
+                signature,
+                canonical_message(request.method, target, ts, nonce, body),
+            )
+            for target in request_targets(django_request)
+        ):
+            raise InvalidSignature()
+        self._remember_nonce(device_id, nonce)
+        user = device.credential.user
+        return user, device
+
+    def authenticate_header(self, request: Any) -> str:
+        return SCHEME
+
+    # --- steps ---------------------------------------------------------------------------------
+    @staticmethod
+    def _device_id(raw: str) -> uuid.UUID:
+        try:
+            return uuid.UUID(raw)
+        except (ValueError, AttributeError):
+            raise InvalidSignature()
+
+    @staticmethod
+    def _check_fields(params: dict[str, str]) -> tuple[str, str, bytes]:
+        ts, nonce, sig = params["ts"], params["nonce"], params["sig"]
+        if not TS_RE.fullmatch(ts) or not NONCE_RE.fullmatch(nonce) or not SIG_RE.fullmatch(sig):
+            raise InvalidSignature()
+        # Checked before any database or cache work: stale captures are refused cheaply.
+        if abs(time.time() - int(ts)) > int(app_settings.SIGNATURE_SKEW):
+            raise InvalidSignature()
+        try:
+            signature = base64.b64decode(sig, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidSignature()
+        return ts, nonce, signature
+
+    @staticmethod
+    def _body(request: Any) -> bytes:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > app_settings.MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        return request.body or b""
+
+    @staticmethod
+    def _load_device(device_id: uuid.UUID) -> PushDevice:
+        device = (
+            PushDevice.objects.select_related("credential", "credential__user").filter(credential_id=device_id).first()
+        )
+        if (
+            device is None
+            or device.credential.revoked_at is not None
+            or device.credential.method != MFACredential.Method.PUSH
+            or not getattr(device.credential.user, "is_active", True)
+        ):
+            raise InvalidSignature()
+        return device
+
+    @staticmethod
+    def _remember_nonce(device_id: uuid.UUID, nonce: str) -> None:
+        """Accept ``nonce`` once per device for twice the skew (the longest a ``ts`` stays valid)."""
+        key = NONCE_CACHE_PREFIX + hashlib.sha256(f"{device_id}:{nonce}".encode()).hexdigest()
+        try:
+            added = caches[app_settings.CACHE_ALIAS].add(key, 1, timeout=2 * int(app_settings.SIGNATURE_SKEW))
+        except Exception:
+            # Without the cache a replay cannot be detected: fail closed.
+            logger.warning("pushmfa: nonce cache unavailable; refusing a signed device request", exc_info=True)
+            raise APIError("service_unavailable", _("The MFA service is temporarily unavailable."), 503)
+        if not added:
+            raise InvalidSignature()
+
+
+class IsSignedDevice(BasePermission):
+    """The request was authenticated by :class:`DeviceSignatureAuthentication`."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return isinstance(request.auth, PushDevice)
+
+
+def mark_seen(device: PushDevice) -> None:
+    """Set ``last_seen_at`` to now, writing at most once per ``LAST_SEEN_RESOLUTION`` per device."""
+    now = timezone.now()
+    if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
+        return
+    PushDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
+    device.last_seen_at = now

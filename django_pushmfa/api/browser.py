@@ -1,0 +1,186 @@
+"""Browser endpoints of a login in progress: the method list, starting a push, polling it.
+
+Contract: shared/api-contract.md, "Browser endpoints". Nothing here ever tells the browser the
+user's id, the requesting IP or anything about the user's devices.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..app_settings import app_settings
+from ..internal import login as login_flow
+from ..internal import pending
+from ..internal.methods import get_mfa_options
+from ..models import MFACredential
+from .base import PushMFAAPIView
+from .exceptions import APIError, MFANotInProgress
+from .permissions import HasPendingLogin
+
+# Session key: the browser asked to be remembered when its push is approved (see api-push-start).
+REMEMBER_KEY = "pushmfa_remember_browser"
+
+
+def iso(timestamp: float) -> str:
+    """Unix seconds as ISO 8601 in UTC (what the contract's ``expires_at`` fields hold)."""
+    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_wait(raw: str | None) -> int:
+    """The poll's ``wait``: 0..LONG_POLL_MAX_WAIT; larger counts as the maximum; else ``400 invalid``."""
+    if raw is None or raw == "":
+        return 0
+    text = raw.strip()
+    if not text.isdigit() or not text.isascii():  # rejects "-1", "1.5", "abc", "²"
+        raise APIError("invalid", _("wait must be a whole number of seconds from 0 to 30."), 400)
+    return min(int(text[:6]), int(app_settings.LONG_POLL_MAX_WAIT))
+
+
+def pending_user(request: Request) -> Any:
+    """The user of this session's pending login; a vanished or deactivated user ends the login."""
+    state = request.pending_login
+    user = state.get_user()
+    if user is None:
+        pending.clear(request._request)
+        raise MFANotInProgress()
+    return user
+
+
+class HoldsChallengeBinding(BasePermission):
+    """Polling: a login in progress, or a session that completed its login and still holds the binding.
+
+    After the approved poll logs the browser in, the pending state is gone but the binding survives
+    the key rotation, so later polls from that browser can answer ``consumed``. Any other session
+    gets ``mfa_not_in_progress`` (and a foreign challenge id is ``not_found`` further on).
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        django_request = request._request
+        request.pending_login = pending.get(django_request)
+        session = getattr(django_request, "session", None)
+        has_binding = bool(session is not None and session.get(pending.BINDING_KEY))
+        logged_in = bool(getattr(django_request, "user", None) and django_request.user.is_authenticated)
+        if not has_binding or (request.pending_login is None and not logged_in):
+            raise MFANotInProgress()
+        return True
+
+
+class MethodsView(PushMFAAPIView):
+    """``GET api/methods/`` → ``{"methods": [{"method", "label", "is_primary"}, ...]}``."""
+
+    authentication_classes: list = []
+    permission_classes = [HasPendingLogin]
+
+    def get(self, request: Request) -> Response:
+        user = pending_user(request)
+        return Response({"methods": [option.as_json() for option in get_mfa_options(user)]})
+
+
+class PushStartView(PushMFAAPIView):
+    """``POST api/push/`` ``{}`` → ``201 {"challenge_id", "display_number", "expires_at", "poll_url"}``.
+
+    Extension: ``{"remember_browser": true}`` sets the "trust this browser" cookie when this push is
+    approved (only when ``PUSHMFA_TRUST_BROWSER_DAYS`` > 0).
+    """
+
+    authentication_classes: list = []
+    permission_classes = [HasPendingLogin]
+
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if not isinstance(data, dict):
+            raise APIError("invalid", _("The body must be a JSON object."), 400)
+        remember = data.get("remember_browser", False)
+        if not isinstance(remember, bool):
+            raise APIError("invalid", _("remember_browser must be true or false."), 400)
+        user = pending_user(request)
+        from ..push.internal import challenges
+
+        challenge = challenges.start_push(request._request, user)
+        request._request.session[REMEMBER_KEY] = remember
+        return Response(
+            {
+                "challenge_id": challenge.id,
+                "display_number": challenge.display_number,
+                "expires_at": iso(challenge.expires_at),
+                "poll_url": reverse("pushmfa:api-push-poll", args=[challenge.id]),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class PushPollView(PushMFAAPIView):
+    """``GET api/push/<challenge_id>/?wait=0..30`` → ``{"status": ...}`` (+ ``redirect_url`` once).
+
+    The first poll that sees ``approved`` consumes the challenge (exactly once, atomically in the
+    store) and logs the session in; later polls from the same browser answer ``consumed``.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [HoldsChallengeBinding]
+
+    def get(self, request: Request, challenge_id: str) -> Response:
+        wait = parse_wait(request.query_params.get("wait"))
+        from ..push.internal import challenges
+
+        django_request = request._request
+        if wait:
+            challenge = challenges.wait_for_browser(django_request, challenge_id, wait)
+        else:
+            challenge = challenges.get_for_browser(django_request, challenge_id)
+        body = answer_poll(django_request, challenge)
+        response = Response(body)
+        if body.get("status") == "approved" and django_request.session.pop(REMEMBER_KEY, False):
+            login_flow.remember_browser_after_login(django_request, response, django_request.user, method="push")
+        return response
+
+
+def answer_poll(request: Any, challenge: Any) -> dict[str, Any]:
+    """The poll's body for ``challenge`` (already checked to be bound to this browser).
+
+    Logs the session in when this call is the one that consumes an approved challenge of the
+    session's own pending login. An approval seen with no login in progress (the login completed
+    with another method, or it expired mid-wait) is consumed unused so it can never log anyone in.
+    """
+    state = challenge.status
+    if state in ("pending", "denied", "expired", "consumed"):
+        return {"status": state}
+    if state != "approved":  # an unknown status from a newer store: fail closed
+        return {"status": "denied"}
+    from ..push.internal import challenges
+
+    pending_login = pending.get(request)
+    if pending_login is None or not constant_time_compare(str(challenge.user_id), pending_login.user_id):
+        challenges.consume(challenge)
+        if pending_login is None and not request.user.is_authenticated:
+            raise MFANotInProgress()
+        return {"status": "consumed"}
+    if not challenges.consume(challenge):
+        return {"status": "consumed"}  # another poll of this browser won the race
+    user = pending_login.get_user()
+    if user is None:
+        pending.clear(request)
+        raise MFANotInProgress()
+    credential = None
+    if challenge.device_id:
+        credential = MFACredential.objects.filter(pk=_uuid_or_none(challenge.device_id), user_id=user.pk).first()
+    redirect_url = login_flow.complete_login(request, user, "push", credential=credential)
+    return {"status": "approved", "redirect_url": redirect_url}
+
+
+def _uuid_or_none(value: str) -> Any:
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+

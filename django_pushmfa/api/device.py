@@ -1,0 +1,231 @@
+"""Device endpoints (the phone app) and the account endpoint that issues pairing tokens.
+
+Contract: shared/api-contract.md, "Device endpoints" and ``POST api/devices/pairing/``. Registration
+is unauthenticated (the pairing token is the credential); every other device endpoint is signed
+(:class:`~django_pushmfa.api.authentication.DeviceSignatureAuthentication`). The views are thin:
+challenges go through the same flows as the HTML pages (``push.internal.challenges``), pairing
+through ``internal.pairing``, revocation through ``services``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import services
+from ..exceptions import ChallengeNotFound, WrongNumber
+from ..internal import pairing
+from ..models import PushDevice, SecurityEvent
+from . import device_serializers as ser
+from .authentication import DeviceSignatureAuthentication, IsSignedDevice, mark_seen
+from .base import PushMFAAPIView
+from .permissions import IsFullyAuthenticated
+from .schema import SECURITY_SCHEME, error_responses, extend_schema
+
+DEVICE_AUTH = [{SECURITY_SCHEME: []}]
+UNREGISTER_REASON = "unregistered by device"
+
+
+def _flows() -> Any:
+    # Imported on use: the challenge flows import the store and push delivery, which the rest of
+    # this module (registration, pairing) never needs.
+    from ..push.internal import challenges
+
+    return challenges
+
+
+def challenge_id_or_404(raw: str) -> str:
+    """Path ids are opaque strings; one that cannot be a challenge id is ``404 not_found``."""
+    try:
+        return str(uuid.UUID(raw))
+    except (ValueError, TypeError, AttributeError):
+        raise ChallengeNotFound()
+
+
+class RegisterDeviceView(PushMFAAPIView):
+    """``POST api/device/register/``: redeem a pairing token for a new push device."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="device_register",
+        summary="Register a phone with a pairing token",
+        request=ser.RegisterDeviceSerializer,
+        responses={201: ser.DeviceIdSerializer, **error_responses(400, 413)},
+        auth=[],
+        tags=["device"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ser.RegisterDeviceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        device = pairing.redeem_pairing_token(
+            data["pairing_token"],
+            platform=data["platform"],
+            push_token=data["push_token"],
+            public_key_der=data["public_key"],
+            name=data["name"],
+            request=request._request,
+        )
+        return Response({"device_id": device.device_id}, status=status.HTTP_201_CREATED)
+
+
+class SignedDeviceView(PushMFAAPIView):
+    """Base of the signed device endpoints: ``request.auth`` is the calling PushDevice."""
+
+    authentication_classes = [DeviceSignatureAuthentication]
+    permission_classes = [IsSignedDevice]
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        # Only for a request that authenticated: never trigger authentication from here.
+        device = getattr(request, "_auth", None)
+        if isinstance(device, PushDevice) and device.credential.revoked_at is None:
+            mark_seen(device)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class DeviceChallengeListView(SignedDeviceView):
+    @extend_schema(
+        operation_id="device_challenges_list",
+        summary="Pending challenges of the device's user (poll fallback)",
+        responses={200: ser.ChallengeListSerializer, **error_responses(401, 503)},
+        auth=DEVICE_AUTH,
+        tags=["device"],
+    )
+    def get(self, request: Request) -> Response:
+        challenges = _flows().pending_for_device(request.auth)
+        return Response({"challenges": [c.to_device_json() for c in challenges]})
+
+
+class DeviceChallengeView(SignedDeviceView):
+    @extend_schema(
+        operation_id="device_challenge_detail",
+        summary="One challenge: the number choices and the login context",
+        responses={200: ser.DeviceChallengeSerializer, **error_responses(401, 404, 410, 503)},
+        auth=DEVICE_AUTH,
+        tags=["device"],
+    )
+    def get(self, request: Request, challenge_id: str) -> Response:
+        challenge = _flows().get_for_device(request.auth, challenge_id_or_404(challenge_id))
+        return Response(challenge.to_device_json())
+
+
+class DeviceRespondView(SignedDeviceView):
+    @extend_schema(
+        operation_id="device_challenge_respond",
+        summary="Approve (with the number), deny or report a challenge",
+        request=ser.RespondSerializer,
+        responses={
+            200: ser.RespondResultSerializer,
+            **error_responses(400, 401, 404, 409, 410, 413, 503, codes={409: "wrong_number, challenge_resolved"}),
+        },
+        auth=DEVICE_AUTH,
+        tags=["device"],
+    )
+    def post(self, request: Request, challenge_id: str) -> Response:
+        challenge_id = challenge_id_or_404(challenge_id)
+        serializer = ser.RespondSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        device: PushDevice = request.auth
+        try:
+            challenge = _flows().respond(
+                device, challenge_id, data["decision"], data.get("selected_number"), request=request._request
+            )
+        except WrongNumber:
+            device.last_seen_at = timezone.now()  # the flow stamped it: finalize_response need not
+            raise
+        device.last_seen_at = timezone.now()
+        return Response({"status": "approved" if challenge.status == "approved" else "denied"})
+
+
+class DevicePushTokenView(SignedDeviceView):
+    @extend_schema(
+        operation_id="device_push_token_rotate",
+        summary="Replace the device's push token (the provider rotated it)",
+        request=ser.PushTokenSerializer,
+        responses={200: ser.DeviceIdSerializer, **error_responses(400, 401, 413)},
+        auth=DEVICE_AUTH,
+        tags=["device"],
+    )
+    def put(self, request: Request) -> Response:
+        serializer = ser.PushTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        device: PushDevice = request.auth
+        new_token = serializer.validated_data["push_token"]
+        if new_token != device.push_token or device.token_dead_at is not None:
+            now = timezone.now()
+            was_dead = device.token_dead_at is not None
+            with transaction.atomic():
+                # One UPDATE also stamps last_seen_at, so finalize_response has nothing left to write.
+                PushDevice.objects.filter(pk=device.pk).update(
+                    push_token=new_token, token_dead_at=None, last_seen_at=now
+                )
+                device.push_token, device.token_dead_at, device.last_seen_at = new_token, None, now
+                services.record_event(
+                    device.credential.user,
+                    SecurityEvent.Kind.PUSH_TOKEN_ROTATED,
+                    request=request._request,
+                    credential=device.credential,
+                    platform=device.platform,
+                    was_dead=was_dead,
+                )
+        return Response({"device_id": device.device_id})
+
+
+class DeviceView(SignedDeviceView):
+    @extend_schema(
+        operation_id="device_unregister",
+        summary="Unregister this device (revokes its credential)",
+        request=None,
+        responses={204: None, **error_responses(401)},
+        auth=DEVICE_AUTH,
+        tags=["device"],
+    )
+    def delete(self, request: Request) -> Response:
+        device: PushDevice = request.auth
+        user = device.credential.user
+        services.revoke_credential(device.credential, actor=user, reason=UNREGISTER_REASON, request=request._request)
+        services.record_event(
+            user,
+            SecurityEvent.Kind.DEVICE_UNREGISTERED,
+            request=request._request,
+            credential=device.credential,
+            platform=device.platform,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PairingTokenView(PushMFAAPIView):
+    """``POST api/devices/pairing/``: a fully logged-in user gets a single-use pairing token."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsFullyAuthenticated]
+
+    @extend_schema(
+        operation_id="devices_pairing_create",
+        summary="Issue a single-use pairing token for a new phone",
+        request=None,
+        responses={201: ser.PairingTokenSerializer, **error_responses(403)},
+        tags=["account"],
+    )
+    def post(self, request: Request) -> Response:
+        issued = pairing.create_pairing_token(request.user, request._request)
+        return Response(
+            {
+                "pairing_token": issued.token,
+                "expires_at": issued.expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "pairing_uri": issued.pairing_uri,
+            },
+            status=status.HTTP_201_CREATED,
+        )

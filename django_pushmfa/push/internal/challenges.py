@@ -1,0 +1,263 @@
+"""The push challenge flows: what the HTML views, the browser API and the device API all call.
+
+A browser mid-login starts a challenge (``start_push``) and long-polls it (``wait_for_browser`` /
+``await_for_browser``); the phone fetches it (``get_for_device``) and answers (``respond``); the
+browser's poll that first sees "approved" consumes it (``consume``) and completes the login.
+Every answer is one atomic store operation, so exactly one response ever changes a challenge.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+
+from ... import signals
+from ...adapter import get_adapter
+from ...app_settings import app_settings
+from ...exceptions import (
+    ChallengeExpired,
+    ChallengeNotFound,
+    ChallengeResolved,
+    NoPushDevice,
+    RateLimited,
+    WrongNumber,
+)
+from ...internal import pending
+from ...models import MFACredential, PushDevice, SecurityEvent
+from ...services import record_event
+from ..store import Challenge, Resolution, get_store
+from ..store.base import APPROVED, CONSUMED, DENIED, EXPIRED, PENDING, is_challenge_id, new_challenge_id
+from . import fatigue, numbers
+from .context import build_context
+
+logger = logging.getLogger("django_pushmfa")
+
+DECISIONS = ("approve", "deny", "report")
+
+
+# --- browser side --------------------------------------------------------------------------------
+def active_push_devices(user: Any) -> list[PushDevice]:
+    """The user's push devices that can receive a push: credential active, token not reported dead."""
+    return list(
+        PushDevice.objects.select_related("credential").filter(
+            credential__user=user,
+            credential__method=MFACredential.Method.PUSH,
+            credential__revoked_at__isnull=True,
+            token_dead_at__isnull=True,
+        )
+    )
+
+
+def start_push(request: HttpRequest, user: Any) -> Challenge:
+    """Create a challenge for ``user`` bound to this browser, expire their older pending one, and
+    push it to every active device.
+
+    Raises NoPushDevice, PushSuspended, RateLimited (recorded once per window) or
+    ChallengeStoreUnavailable. A provider failure never prevents the challenge from existing.
+    """
+    devices = active_push_devices(user)
+    if not devices:
+        raise NoPushDevice()
+    context = build_context(request)
+    display_number, choices = numbers.generate()
+    now = time.time()
+    challenge = Challenge(
+        id=new_challenge_id(),
+        user_id=str(user.pk),
+        binding=pending.session_binding(request),
+        display_number=display_number,
+        choices=choices,
+        status=PENDING,
+        created_at=now,
+        expires_at=now + app_settings.CHALLENGE_TTL,
+        context=context,
+    )
+    try:
+        superseded = get_store().create(
+            challenge, limits=fatigue.limits_for(challenge.user_id, context["ip"]), suspension_of=challenge.user_id
+        )
+    except RateLimited as exc:
+        fatigue.on_rate_limited(user, exc, request)
+        raise
+    if superseded is not None:
+        signals.challenge_expired.send(sender=Challenge, challenge=superseded, user=user)
+    from .delivery import send_challenge
+
+    try:
+        send_challenge(challenge, devices)
+    except Exception:  # delivery promises not to raise; if it does, the phone can still poll
+        logger.exception("pushmfa: push delivery failed for challenge %s", challenge.id)
+    signals.challenge_created.send(sender=Challenge, challenge=challenge, user=user, request=request)
+    return challenge
+
+
+def get_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
+    """The challenge this browser started. ChallengeNotFound when the id is malformed, unknown or
+    bound to another browser; an expired one comes back with status "expired"."""
+    challenge = get_store().get(challenge_id) if is_challenge_id(challenge_id) else None
+    if challenge is None or not constant_time_compare(challenge.binding, pending.session_binding(request)):
+        raise ChallengeNotFound()
+    return _settle(challenge)
+
+
+def _wait_seconds(wait: float) -> float:
+    return max(0.0, min(float(wait), float(app_settings.LONG_POLL_MAX_WAIT)))
+
+
+def wait_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Challenge:
+    """:func:`get_for_browser`, but while the challenge is pending wait up to ``wait`` seconds
+    (capped at ``PUSHMFA_LONG_POLL_MAX_WAIT``) for it to change. Sync (WSGI) views."""
+    wait = _wait_seconds(wait)
+    if wait <= 0 or not is_challenge_id(challenge_id):
+        return get_for_browser(request, challenge_id)
+    store = get_store()
+    # Register before reading, so a change between the read and the wait still wakes us.
+    with store.watch(challenge_id) as watcher:
+        challenge = get_for_browser(request, challenge_id)
+        if challenge.status != PENDING:
+            return challenge
+        updated = watcher.wait(challenge, wait)
+    return _settle(updated if updated is not None else replace(challenge, status=EXPIRED))
+
+
+async def await_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Challenge:
+    """:func:`wait_for_browser` for async (ASGI) views: the event loop never blocks."""
+    from asgiref.sync import sync_to_async
+
+    wait = _wait_seconds(wait)
+    if wait <= 0 or not is_challenge_id(challenge_id):
+        return await sync_to_async(get_for_browser)(request, challenge_id)
+    store = get_store()
+    await sync_to_async(store.prepare_watch, thread_sensitive=False)()
+    with store.watch(challenge_id, prepare=False) as watcher:
+        challenge = await sync_to_async(get_for_browser)(request, challenge_id)
+        if challenge.status != PENDING:
+            return challenge
+        updated = await watcher.await_change(challenge, wait)
+    return await sync_to_async(_settle)(updated if updated is not None else replace(challenge, status=EXPIRED))
+
+
+def consume(challenge: Challenge) -> bool:
+    """approved → consumed, exactly once: True only for the one caller that may log the user in."""
+    return get_store().transition(challenge.id, APPROVED, CONSUMED) is not None
+
+
+# --- device side -----------------------------------------------------------------------------------
+def _device_user_id(device: PushDevice) -> str:
+    return str(device.credential.user_id)
+
+
+def pending_for_device(device: PushDevice) -> list[Challenge]:
+    """The pending challenges of the device's user (at most one), for when a push got lost."""
+    return get_store().pending_for_user(_device_user_id(device))
+
+
+def get_for_device(device: PushDevice, challenge_id: str) -> Challenge:
+    """A challenge of the device's user. ChallengeNotFound (malformed, unknown, another user's) or
+    ChallengeExpired; an answered one is returned as is (``respond`` then says ChallengeResolved)."""
+    challenge = get_store().get(challenge_id) if is_challenge_id(challenge_id) else None
+    if challenge is None or not constant_time_compare(challenge.user_id, _device_user_id(device)):
+        raise ChallengeNotFound()
+    if challenge.status == EXPIRED:
+        _settle(challenge)
+        raise ChallengeExpired()
+    return challenge
+
+
+def respond(
+    device: PushDevice,
+    challenge_id: str,
+    decision: str,
+    selected_number: str | None,
+    request: HttpRequest | None = None,
+) -> Challenge:
+    """The device's answer: "approve" (with the number the user picked or typed), "deny" or "report".
+
+    A wrong number denies the challenge for good (WrongNumber); denials, wrong numbers and reports
+    count towards suspending push. Raises ChallengeNotFound, ChallengeExpired, ChallengeResolved;
+    ValueError for an unknown decision or an approval without a number (the API validates these).
+    """
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}")
+    if decision == "approve" and (not isinstance(selected_number, str) or not selected_number.strip()):
+        raise ValueError("selected_number is required to approve")
+    challenge = get_for_device(device, challenge_id)
+    if challenge.status != PENDING:
+        raise ChallengeResolved()
+    if decision == "approve" and constant_time_compare(selected_number.strip(), challenge.display_number):
+        to_status, penalty, kind, reason = APPROVED, None, SecurityEvent.Kind.PUSH_APPROVED, None
+    elif decision == "approve":
+        to_status, penalty, kind, reason = DENIED, "denial", SecurityEvent.Kind.WRONG_NUMBER, "wrong_number"
+    elif decision == "deny":
+        to_status, penalty, kind, reason = DENIED, "denial", SecurityEvent.Kind.PUSH_DENIED, "denied"
+    else:
+        to_status, penalty, kind, reason = DENIED, "report", SecurityEvent.Kind.PUSH_REPORTED, "reported"
+    answer = {"responded_at": time.time(), "device_id": device.device_id}
+    result = get_store().resolve(
+        challenge.id,
+        PENDING,
+        to_status,
+        penalty=penalty,
+        suspension=fatigue.suspension_policy(challenge.user_id),
+        reset_denials=to_status == APPROVED,  # an approval ends a run of denials
+        **answer,
+    )
+    if not result.ok:
+        _raise_lost(result)
+    resolved = result.challenge or replace(challenge, status=to_status, **answer)
+    _after_response(device, resolved, kind, reason, result, request)
+    if reason == "wrong_number":
+        raise WrongNumber()
+    return resolved
+
+
+def _raise_lost(result: Resolution) -> None:
+    """Another response (or the clock) won the race: say why, as the contract does."""
+    current = result.challenge
+    if current is None or current.status == EXPIRED:
+        if current is not None:
+            _settle(current)
+        raise ChallengeExpired()
+    raise ChallengeResolved()
+
+
+def _after_response(
+    device: PushDevice, challenge: Challenge, kind: str, reason: str | None, result: Resolution, request: Any
+) -> None:
+    from django.utils import timezone
+
+    PushDevice.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+    user = device.credential.user
+    # The detail never holds the numbers: they would help whoever reads the log guess the next one.
+    record_event(user, kind, request=request, credential=device.credential, challenge_id=challenge.id)
+    if reason is None:
+        signals.challenge_approved.send(sender=Challenge, challenge=challenge, user=user, device=device)
+    else:
+        signals.challenge_denied.send(sender=Challenge, challenge=challenge, user=user, device=device, reason=reason)
+    if reason == "wrong_number":
+        get_adapter().send_alert(user, "wrong_number", {"context": challenge.context, "device": device})
+    if result.suspended_until is not None:
+        fatigue.on_suspended(
+            user,
+            result.suspended_until,
+            fatigue.REASON_REPORTED if reason == "reported" else fatigue.REASON_DENIALS,
+            request=request,
+            challenge_id=challenge.id,
+        )
+
+
+# --- expiry ----------------------------------------------------------------------------------------
+def _settle(challenge: Challenge) -> Challenge:
+    """Persist "expired" for a challenge found past its window, and signal it once (the one caller
+    whose compare-and-set wins); the challenge is returned as it reads."""
+    if challenge.lapsed:
+        moved = get_store().transition(challenge.id, PENDING, EXPIRED)
+        if moved is not None:
+            user = get_user_model()._default_manager.filter(pk=challenge.user_id).first()
+            signals.challenge_expired.send(sender=Challenge, challenge=moved, user=user)
+    return challenge

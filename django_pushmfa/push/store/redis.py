@@ -1,0 +1,308 @@
+"""The challenge store on Redis, through the connection django-redis gives for a cache alias.
+
+Every state change is one Lua script (``redis_scripts``), so racing responses cannot both win and no
+read-modify-write loses an update. Each script publishes the change on one channel; one listener
+thread per process (and per store alias) receives it and wakes the local waiters (``waiters``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ...app_settings import app_settings
+from ...exceptions import ChallengeStoreUnavailable, PushSuspended, RateLimited
+from . import redis_scripts
+from .base import PENDING, Challenge, ChallengeStore, RateLimit, Resolution, SuspensionPolicy
+from .waiters import Change, hub
+
+logger = logging.getLogger("django_pushmfa")
+T = TypeVar("T")
+
+READY_TIMEOUT = 2.0  # how long the first waiter of a process waits for the listener to subscribe
+HEALTH_INTERVAL = 15.0  # an idle listener pings this often, to notice a connection that died silently
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    errors: list[type[BaseException]] = [RedisError, OSError]
+    try:
+        from django_redis.exceptions import ConnectionInterrupted
+
+        errors.append(ConnectionInterrupted)
+    except ImportError:  # pragma: no cover - django-redis is a dependency
+        pass
+    return tuple(errors)
+
+
+class RedisChallengeStore(ChallengeStore):
+    def __init__(self, alias: str) -> None:
+        super().__init__(alias)
+        from django.core.cache import caches
+
+        self.cache = caches[alias]
+        self._errors = _store_errors()
+        self._scripts: dict[str, Any] = {}
+        self._scripts_client: Any = None
+        self.channel = self.key("events")
+
+    # --- low level -------------------------------------------------------------------------------
+    def key(self, name: str) -> str:
+        return str(self.cache.make_key(f"pushmfa:{name}"))
+
+    def client(self) -> Any:
+        from django_redis import get_redis_connection
+
+        try:
+            return get_redis_connection(self.alias, write=True)
+        except NotImplementedError as exc:
+            raise ChallengeStoreUnavailable(f"cache {self.alias!r} is not a django-redis cache") from exc
+
+    def _script(self, name: str) -> Any:
+        client = self.client()
+        if client is not self._scripts_client:
+            self._scripts = {}
+            self._scripts_client = client
+        script = self._scripts.get(name)
+        if script is None:
+            script = self._scripts[name] = client.register_script(getattr(redis_scripts, name))
+        return script
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except self._errors as exc:
+            logger.warning("pushmfa: challenge store %r unavailable: %s", self.alias, type(exc).__name__)
+            raise ChallengeStoreUnavailable(f"challenge store {self.alias!r} failed: {type(exc).__name__}") from exc
+
+    def _run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        return self._call(lambda: self._script(name)(keys=list(keys), args=list(args)))
+
+    def ckey(self, challenge_id: str) -> str:
+        return self.key(f"c:{challenge_id}")
+
+    # --- encoding --------------------------------------------------------------------------------
+    @staticmethod
+    def _static(challenge: Challenge) -> str:
+        return json.dumps(
+            {
+                "u": challenge.user_id,
+                "b": challenge.binding,
+                "n": challenge.display_number,
+                "c": challenge.choices,
+                "t": challenge.created_at,
+                "x": challenge.context,
+            },
+            separators=(",", ":"),
+        )
+
+    @staticmethod
+    def _decode(challenge_id: str, raw: Any, now: float | None = None) -> Challenge | None:
+        """From HGETALL (a dict) or a Lua HGETALL (a flat list) to a Challenge."""
+        if not raw:
+            return None
+        if isinstance(raw, list):
+            raw = dict(zip(raw[::2], raw[1::2], strict=True))
+        data = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+                for k, v in raw.items()}
+        if "d" not in data or "s" not in data:
+            return None
+        static = json.loads(data["d"])
+        challenge = Challenge(
+            id=challenge_id,
+            user_id=static["u"],
+            binding=static["b"],
+            display_number=static["n"],
+            choices=static["c"],
+            status=data["s"],
+            created_at=float(static["t"]),
+            expires_at=float(data["e"]),
+            responded_at=float(data["r"]) if data.get("r") else None,
+            device_id=data.get("v") or None,
+            context=static.get("x") or {},
+        )
+        return challenge.normalized(now if now is not None else time.time())
+
+    # --- challenges ------------------------------------------------------------------------------
+    def create(
+        self, challenge: Challenge, *, limits: Sequence[RateLimit] = (), suspension_of: str | None = None
+    ) -> Challenge | None:
+        now = time.time()
+        ckey = self.ckey(challenge.id)
+        ttl_ms = max(1, math.ceil((challenge.expires_at - now + app_settings.CHALLENGE_GRACE) * 1000))
+        keys = [ckey, self.key(f"u:{challenge.user_id}"), self.key(f"sus:{suspension_of or challenge.user_id}")]
+        args: list[Any] = [
+            repr(now), challenge.id, self._static(challenge), repr(challenge.expires_at), ttl_ms,
+            f"{challenge.id} {ckey}", self.channel, "1" if suspension_of is not None else "0", len(limits),
+        ]
+        for limit in limits:
+            keys.append(self.key(f"rl:{limit.scope}:{limit.key}"))
+            args += [int(limit.limit), int(limit.window), limit.scope]
+        result = self._run("CREATE", keys, args)
+        outcome = _text(result[0])
+        if outcome == "suspended":
+            raise PushSuspended(math.ceil(int(result[1]) / 1000))
+        if outcome == "limited":
+            exc = RateLimited(math.ceil(int(result[3]) / 1000), _text(result[1]))
+            exc.first_in_window = int(result[2]) == int(result[4]) + 1
+            raise exc
+        if len(result) == 3:
+            return self._decode(_text(result[1]), result[2], now)
+        return None
+
+    def get(self, challenge_id: str) -> Challenge | None:
+        client = self.client()
+        return self._decode(challenge_id, self._call(lambda: client.hgetall(self.ckey(challenge_id))))
+
+    def resolve(
+        self,
+        challenge_id: str,
+        from_status: str,
+        to_status: str,
+        *,
+        penalty: str | None = None,
+        suspension: SuspensionPolicy | None = None,
+        reset_denials: bool = False,
+        **fields: Any,
+    ) -> Resolution:
+        now = time.time()
+        responded_at = fields.get("responded_at")
+        device_id = fields.get("device_id")
+        change = Change(to_status, responded_at, device_id)
+        keys = [self.ckey(challenge_id)]
+        args: list[Any] = [
+            repr(now), from_status, to_status, int(app_settings.CHALLENGE_GRACE * 1000), self.channel,
+            change.encode(challenge_id), repr(responded_at) if responded_at is not None else "", device_id or "",
+            penalty or "", "1" if reset_denials else "0",
+        ]
+        if suspension is not None:
+            uid = suspension.user_id
+            keys += [self.key(f"den:{uid}"), self.key(f"rep:{uid}"), self.key(f"sus:{uid}")]
+            args += [suspension.denial_limit, suspension.report_limit, suspension.window, suspension.seconds]
+        else:
+            args += [0, 0, 0, 0]
+        result = self._run("RESOLVE", keys, args)
+        ok = int(result[0]) == 1
+        challenge = self._decode(challenge_id, result[1], now) if len(result) > 1 else None
+        suspended = _text(result[2]) if ok and len(result) > 2 else ""
+        return Resolution(ok, challenge, now + float(suspended) if suspended else None)
+
+    def pending_for_user(self, user_id: str) -> list[Challenge]:
+        result = self._run("PENDING_FOR_USER", [self.key(f"u:{user_id}")], [])
+        if not result:
+            return []
+        challenge = self._decode(_text(result[0]), result[1])
+        return [challenge] if challenge is not None and challenge.status == PENDING else []
+
+    # --- fatigue -----------------------------------------------------------------------------------
+    def hit(self, key: str, window: int) -> tuple[int, int]:
+        count, ttl = self._run("HIT", [self.key(f"hit:{key}")], [int(window)])
+        return int(count), math.ceil(int(ttl) / 1000)
+
+    def suspension_remaining(self, user_id: str) -> int:
+        client = self.client()
+        ttl = int(self._call(lambda: client.pttl(self.key(f"sus:{user_id}"))))
+        return math.ceil(ttl / 1000) if ttl > 0 else 0
+
+    def lift_suspension(self, user_id: str) -> bool:
+        keys = [self.key(f"sus:{user_id}"), self.key(f"den:{user_id}"), self.key(f"rep:{user_id}")]
+        return bool(self._run("LIFT", keys, []))
+
+    # --- long-poll ---------------------------------------------------------------------------------
+    def prepare_watch(self) -> None:
+        """Start this process's listener (once per process and alias) and wait until it subscribed."""
+        listener = _Listener.for_store(self)
+        listener.ready.wait(READY_TIMEOUT)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class _Listener:
+    """The one pub/sub connection of a process for a store alias; dispatches changes to waiters.
+
+    It reconnects on its own after a Redis restart or network failure; every (re)subscription wakes
+    all local waiters to re-read their challenge, since messages published meanwhile were lost.
+    """
+
+    _instances: dict[tuple[str, str], _Listener] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, store: RedisChallengeStore) -> None:
+        self.store = store
+        self.alias = store.alias
+        self.channel = store.channel
+        self.pid = os.getpid()
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"pushmfa-listener-{self.alias}", daemon=True)
+
+    @classmethod
+    def for_store(cls, store: RedisChallengeStore) -> _Listener:
+        key = (store.alias, store.channel)
+        with cls._guard:
+            listener = cls._instances.get(key)
+            # A forked worker inherits the dict but not the thread: start its own.
+            if listener is None or listener.pid != os.getpid() or not listener._thread.is_alive():
+                listener = cls._instances[key] = cls(store)
+                listener._thread.start()
+        return listener
+
+    @classmethod
+    def stop_all(cls) -> None:
+        """Stop every listener of this process (tests, shutdown)."""
+        with cls._guard:
+            listeners, cls._instances = list(cls._instances.values()), {}
+        for listener in listeners:
+            listener.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        backoff = 0.05
+        while not self._stop.is_set():
+            pubsub = None
+            try:
+                pubsub = self.store.client().pubsub()
+                pubsub.subscribe(self.channel)
+                last_traffic = time.monotonic()
+                while not self._stop.is_set():
+                    # A blocking read; the 1 s bound only lets stop() end the thread promptly.
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        if time.monotonic() - last_traffic >= HEALTH_INTERVAL:
+                            pubsub.ping()  # raises when the connection died without telling us
+                            last_traffic = time.monotonic()
+                        continue
+                    last_traffic = time.monotonic()
+                    kind = message.get("type")
+                    if kind == "subscribe":
+                        backoff = 0.05
+                        self.ready.set()
+                        hub.recheck_all(self.alias)
+                    elif kind == "message":
+                        decoded = Change.decode(message["data"])
+                        if decoded is not None:
+                            hub.notify(self.alias, decoded[0], decoded[1])
+            except Exception:  # any failure: drop the connection, wake waiters later on resubscribe
+                if not self._stop.is_set():
+                    logger.warning("pushmfa: challenge listener for %r lost Redis; reconnecting", self.alias)
+                self.ready.clear()
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:  # noqa: S110 - closing a broken connection may fail too
+                        pass
+            # Back off before reconnecting (an Event wait, so stop() ends it at once).
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, 2.0)

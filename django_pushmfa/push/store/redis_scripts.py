@@ -1,0 +1,122 @@
+"""The Lua scripts of the Redis challenge store. Each state change is one script: atomic on the server.
+
+Layout (every name built with the cache's ``make_key``, so ``KEY_PREFIX`` isolates sites and tests):
+
+- challenge hash: ``d`` (JSON of what never changes), ``s`` status, ``e`` expires_at, ``r``
+  responded_at, ``v`` answering device id. TTL: window + grace; an answer extends it to at least
+  ``grace`` from then (a TTL only ever grows).
+- user pointer: ``"<challenge id> <challenge key>"`` of the user's outstanding challenge, same TTL.
+- counters (rate limits, denial and report runs): INCR with a TTL set on the first hit (fixed window).
+- suspension flag: value = unix time it started, TTL = the suspension.
+
+Times in challenge records are the app servers' clocks (unix seconds); TTLs are always relative, so
+the Redis server's clock never mixes with them.
+"""
+from __future__ import annotations
+
+# KEYS: 1 new challenge, 2 user pointer, 3 suspension flag, 4.. rate-limit counters
+# ARGV: 1 now, 2 new id, 3 static JSON, 4 expires_at, 5 ttl ms, 6 pointer value, 7 channel,
+#       8 check suspension ("1"/"0"), 9 number of limits, then per limit: limit, window s, scope
+CREATE = """
+if ARGV[8] == '1' then
+  local ttl = redis.call('PTTL', KEYS[3])
+  if ttl > 0 then return {'suspended', ttl} end
+end
+local n = tonumber(ARGV[9])
+for i = 1, n do
+  local key = KEYS[3 + i]
+  local base = 9 + (i - 1) * 3
+  local limit = tonumber(ARGV[base + 1])
+  local window = tonumber(ARGV[base + 2]) * 1000
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, window)
+    ttl = window
+  end
+  if count > limit then return {'limited', ARGV[base + 3], count, ttl, limit} end
+end
+local result = {'ok'}
+local previous = redis.call('GET', KEYS[2])
+if previous then
+  local sep = string.find(previous, ' ', 1, true)
+  local old_id = string.sub(previous, 1, sep - 1)
+  local old_key = string.sub(previous, sep + 1)
+  if old_id ~= ARGV[2] and redis.call('HGET', old_key, 's') == 'pending' then
+    redis.call('HSET', old_key, 's', 'expired')
+    redis.call('PUBLISH', ARGV[7], old_id .. '|expired||')
+    result = {'ok', old_id, redis.call('HGETALL', old_key)}
+  end
+end
+redis.call('HSET', KEYS[1], 'd', ARGV[3], 's', 'pending', 'e', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[5])
+return result
+"""
+
+# KEYS: 1 challenge, then (with a suspension policy) 2 denial run, 3 report run, 4 suspension flag
+# ARGV: 1 now, 2 from, 3 to, 4 grace ms, 5 channel, 6 message, 7 responded_at or '', 8 device id or '',
+#       9 penalty ('' | 'denial' | 'report'), 10 reset denials ('1'/'0'), 11 denial limit,
+#       12 report limit, 13 window s, 14 suspension s
+RESOLVE = """
+local h = redis.call('HMGET', KEYS[1], 's', 'e')
+if not h[1] then return {0} end
+local lapsed = h[1] == 'pending' and tonumber(ARGV[1]) >= tonumber(h[2])
+if h[1] ~= ARGV[2] or (lapsed and ARGV[3] ~= 'expired') then
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
+redis.call('HSET', KEYS[1], 's', ARGV[3])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'r', ARGV[7]) end
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'v', ARGV[8]) end
+local grace = tonumber(ARGV[4])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl >= 0 and ttl < grace then redis.call('PEXPIRE', KEYS[1], grace) end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+local suspended = ''
+if #KEYS >= 4 then
+  if ARGV[10] == '1' then redis.call('DEL', KEYS[2]) end
+  local run, limit = nil, 0
+  if ARGV[9] == 'denial' then
+    run, limit = KEYS[2], tonumber(ARGV[11])
+  elseif ARGV[9] == 'report' then
+    run, limit = KEYS[3], tonumber(ARGV[12])
+  end
+  if run then
+    local count = redis.call('INCR', run)
+    if redis.call('PTTL', run) < 0 then redis.call('PEXPIRE', run, tonumber(ARGV[13]) * 1000) end
+    if limit > 0 and count >= limit then
+      redis.call('DEL', KEYS[2], KEYS[3])
+      if redis.call('SET', KEYS[4], ARGV[1], 'PX', tonumber(ARGV[14]) * 1000, 'NX') then
+        suspended = ARGV[14]
+      end
+    end
+  end
+end
+return {1, redis.call('HGETALL', KEYS[1]), suspended}
+"""
+
+# KEYS: 1 user pointer. Returns {id, hash fields} or nil.
+PENDING_FOR_USER = """
+local previous = redis.call('GET', KEYS[1])
+if not previous then return nil end
+local sep = string.find(previous, ' ', 1, true)
+return {string.sub(previous, 1, sep - 1), redis.call('HGETALL', string.sub(previous, sep + 1))}
+"""
+
+# KEYS: 1 counter. ARGV: 1 window s. Returns {count, ttl ms}.
+HIT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  ttl = tonumber(ARGV[1]) * 1000
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return {count, ttl}
+"""
+
+# KEYS: 1 suspension flag, 2 denial run, 3 report run. Returns 1 when a suspension was active.
+LIFT = """
+local active = redis.call('EXISTS', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return active
+"""

@@ -1,0 +1,37 @@
+"""Test helper for sites' own tests: log a test ``Client`` in as if the MFA step was done.
+
+``Client.force_login(user)`` goes through ``django.contrib.auth.login()``, so for a user with an
+active MFA credential it rightly ends in the "MFA pending" state. Use :func:`force_mfa_login`
+when a test needs a fully logged-in enrolled user without driving a second factor.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def force_mfa_login(client: Any, user: Any, *, method: str = "test", backend: str | None = None) -> None:
+    """Log ``client`` (a ``django.test.Client``) in as ``user`` with the MFA step marked done.
+
+    Mirrors ``Client.force_login`` but runs ``login()`` the way ``complete_login`` does, so the
+    MFA step is not inserted. Records nothing (no SecurityEvent): it is not a real login.
+    """
+    from django.contrib.auth import login
+
+    from ..auth_backends import COMPLETING_ATTR
+    from ..internal import pending
+
+    request = HttpRequest()
+    if client.session:
+        request.session = client.session
+    else:
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    setattr(request, COMPLETING_ATTR, True)
+    login(request, user, backend or settings.AUTHENTICATION_BACKENDS[0])
+    pending.clear(request)
+    request.session[pending.METHOD_KEY] = method
+    request.session.save()
+    client._set_login_cookies(request)

@@ -1,0 +1,85 @@
+"""Per-user exponential back-off for typed codes (TOTP and backup codes share one counter).
+
+The first ``PUSHMFA_CODE_FAILURE_FREE_ATTEMPTS`` failures cost nothing; after the n-th failure beyond
+that the user must wait ``PUSHMFA_TOTP_FAILURE_BACKOFF_BASE * 2 ** (n - free)`` seconds (capped at
+``PUSHMFA_CODE_FAILURE_BACKOFF_MAX``) before the next code is even looked at. TOTP and backup codes
+share the counter so an attacker cannot double the guesses by alternating methods.
+
+State lives in the cache named by ``PUSHMFA_CACHE_ALIAS`` (shared between workers with Redis). A cache
+that cannot be reached fails closed (:class:`~django_pushmfa.exceptions.ChallengeStoreUnavailable`).
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from django.core.cache import caches
+
+from ...app_settings import app_settings
+from ...exceptions import ChallengeStoreUnavailable, RateLimited
+
+SCOPE = "code"
+# How long a failure streak is remembered after the last failure.
+STREAK_TTL = 24 * 3600
+
+
+def _keys(user: Any) -> tuple[str, str]:
+    return f"pushmfa:codefail:n:{user.pk}", f"pushmfa:codefail:until:{user.pk}"
+
+
+def _cache():  # noqa: ANN202 - a django cache
+    return caches[app_settings.CACHE_ALIAS]
+
+
+def check(user: Any) -> None:
+    """Raise :class:`RateLimited` while ``user`` must wait before trying another code."""
+    _, until_key = _keys(user)
+    try:
+        until = _cache().get(until_key)
+    except Exception as exc:  # the cache client's own errors vary by backend
+        raise ChallengeStoreUnavailable() from exc
+    now = time.time()
+    if until is not None and float(until) > now:
+        raise RateLimited(math.ceil(float(until) - now), scope=SCOPE)
+
+
+def backoff_seconds(failures: int) -> int:
+    """The wait imposed after ``failures`` consecutive failures (0 while still free)."""
+    free = int(app_settings.CODE_FAILURE_FREE_ATTEMPTS)
+    if failures < free:
+        return 0
+    base = float(app_settings.TOTP_FAILURE_BACKOFF_BASE)
+    cap = float(app_settings.CODE_FAILURE_BACKOFF_MAX)
+    exponent = min(failures - free, 32)  # 2**32 s is beyond any cap; avoids huge floats
+    return int(math.ceil(min(cap, base * 2**exponent)))
+
+
+def record_failure(user: Any) -> int:
+    """Count one failed code; returns the wait (seconds) now imposed, 0 when none."""
+    count_key, until_key = _keys(user)
+    cache = _cache()
+    try:
+        cache.add(count_key, 0, STREAK_TTL)
+        try:
+            failures = cache.incr(count_key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(count_key, 1, STREAK_TTL)
+            failures = 1
+        cache.touch(count_key, STREAK_TTL)
+        wait = backoff_seconds(failures)
+        if wait:
+            cache.set(until_key, time.time() + wait, wait)
+    except ChallengeStoreUnavailable:
+        raise
+    except Exception as exc:
+        raise ChallengeStoreUnavailable() from exc
+    return wait
+
+
+def reset(user: Any) -> None:
+    """Forget the failure streak after a successful code."""
+    try:
+        _cache().delete_many(list(_keys(user)))
+    except Exception as exc:
+        raise ChallengeStoreUnavailable() from exc

@@ -1,0 +1,193 @@
+"""The MFA step page (``pushmfa:authenticate``): the method chooser and one section per method.
+
+Works without JavaScript: the TOTP and backup-code forms POST here, and push can be started by a
+form and followed with page refreshes. With ``static/pushmfa/pushmfa.js`` the push section starts
+the challenge itself, long-polls and moves on when the phone approves.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from .. import exceptions
+from ..api.browser import iso
+from ..app_settings import app_settings
+from ..internal import login as login_flow
+from ..internal import pending
+from ..internal.methods import MethodOption, get_mfa_options
+from .common import optional_url
+
+# Methods whose codes this page verifies itself, and the flow module of each.
+CODE_FLOWS = {
+    "totp": "django_pushmfa.totp.internal.flows",
+    "backup_code": "django_pushmfa.backup_codes.internal.flows",
+}
+
+
+@method_decorator([never_cache, csrf_protect], name="dispatch")
+class AuthenticateView(View):
+    """GET shows the step; POST ``action`` = ``totp`` | ``backup_code`` (with ``code``), ``push``
+    (start a push without JavaScript) or ``cancel`` (end the login attempt)."""
+
+    template_name = "pushmfa/authenticate.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.state = pending.get(request)
+        self.user = self.state.get_user() if self.state is not None else None
+        if self.user is None:
+            if self.state is not None:
+                pending.clear(request)
+            return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
+        return super().dispatch(request, *args, **kwargs)
+
+    # --- GET -------------------------------------------------------------------------------------
+    def get(self, request: HttpRequest) -> HttpResponse:
+        next_url = request.GET.get("next", "")
+        if next_url and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            pending.set_next(request, next_url)
+        challenge_id = request.GET.get("challenge")
+        if challenge_id:
+            return self.follow_push(request, challenge_id)
+        return self.render_step(request)
+
+    # --- POST ------------------------------------------------------------------------------------
+    def post(self, request: HttpRequest) -> HttpResponse:
+        action = request.POST.get("action", "")
+        if action == "cancel":
+            logout(request)  # flushes the session: the pending state and the binding go with it
+            return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
+        if action in CODE_FLOWS:
+            return self.verify_code(request, action)
+        if action == "push":
+            return self.start_push(request)
+        return self.render_step(request, status=400)
+
+    def verify_code(self, request: HttpRequest, method: str) -> HttpResponse:
+        from django.utils.module_loading import import_string
+
+        if not any(option.method == method for option in self.options()):
+            return self.render_step(request, method=method, status=400)
+        verify_login = import_string(CODE_FLOWS[method] + ".verify_login")
+        code = request.POST.get("code", "")
+        try:
+            credential = verify_login(request, self.user, code)
+        except exceptions.RateLimited as exc:
+            error = _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": exc.retry_after}
+            response = self.render_step(request, method=method, errors={method: error}, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        except exceptions.InvalidCode:
+            error = _("That code is not valid. Check it and try again.")
+            return self.render_step(request, method=method, errors={method: error}, status=400)
+        return self.finish(request, method, credential)
+
+    def finish(self, request: HttpRequest, method: str, credential: Any) -> HttpResponse:
+        user = self.user
+        remember = request.POST.get("remember") == "on" or request.GET.get("remember") == "1"
+        redirect_url = login_flow.complete_login(request, user, method, credential=credential)
+        response = HttpResponseRedirect(redirect_url)
+        if remember:
+            login_flow.remember_browser_after_login(request, response, user, method=method)
+        return response
+
+    # --- push without JavaScript ---------------------------------------------------------------
+    def start_push(self, request: HttpRequest) -> HttpResponse:
+        from ..push.internal import challenges
+
+        try:
+            challenge = challenges.start_push(request, self.user)
+        except exceptions.PushMFAError as exc:
+            return self.render_step(request, method="push", errors={"push": push_error_message(exc)}, status=200)
+        query = {"challenge": challenge.id}
+        if request.POST.get("remember") == "on":
+            query["remember"] = "1"
+        return HttpResponseRedirect(f"{reverse('pushmfa:authenticate')}?{urlencode(query)}")
+
+    def follow_push(self, request: HttpRequest, challenge_id: str) -> HttpResponse:
+        """The no-JavaScript push page: shows the number and refreshes until the phone answers."""
+        from ..api.browser import answer_poll
+        from ..push.internal import challenges
+
+        try:
+            challenge = challenges.get_for_browser(request, challenge_id)
+        except exceptions.PushMFAError as exc:
+            return self.render_step(request, method="push", errors={"push": push_error_message(exc)})
+        if challenge.status == "approved":
+            remember = request.GET.get("remember") == "1"
+            user = self.user
+            body = answer_poll(request, challenge)
+            if body.get("status") == "approved":
+                response = HttpResponseRedirect(body["redirect_url"])
+                if remember:
+                    login_flow.remember_browser_after_login(request, response, user, method="push")
+                return response
+        return self.render_step(request, method="push", challenge=challenge)
+
+    # --- rendering -------------------------------------------------------------------------------
+    def options(self) -> list[MethodOption]:
+        if not hasattr(self, "_options"):
+            self._options = get_mfa_options(self.user)
+        return self._options
+
+    def render_step(
+        self,
+        request: HttpRequest,
+        *,
+        method: str | None = None,
+        errors: dict[str, str] | None = None,
+        challenge: Any = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        options = self.options()
+        available = [o.method for o in options]
+        chosen = method or request.GET.get("method") or ""
+        if chosen not in available:
+            chosen = available[0] if available else ""
+        context = {
+            "options": options,
+            "current": chosen,
+            "others": [o for o in options if o.method != chosen],
+            "errors": errors or {},
+            "challenge": challenge,
+            "challenge_expires_at": iso(challenge.expires_at) if challenge is not None else "",
+            "refresh_seconds": 3,
+            "trust_days": int(app_settings.TRUST_BROWSER_DAYS),
+            "authenticate_url": reverse("pushmfa:authenticate"),
+            "push_start_url": reverse("pushmfa:api-push-start"),
+            "webauthn_begin_url": optional_url("pushmfa:api-webauthn-begin"),
+            "webauthn_complete_url": optional_url("pushmfa:api-webauthn-complete"),
+            "no_methods": not options,
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+def push_error_message(exc: Exception) -> str:
+    """A user-facing sentence for a push failure (the same situations pushmfa.js explains)."""
+    if isinstance(exc, exceptions.NoPushDevice):
+        return _("No phone can receive a push right now. Use another method.")
+    if isinstance(exc, exceptions.PushSuspended):
+        return _("Push is paused for your account after requests you did not approve. Use another method.")
+    if isinstance(exc, exceptions.RateLimited):
+        return _("Too many push requests. Try again in %(seconds)s seconds or use another method.") % {
+            "seconds": exc.retry_after
+        }
+    if isinstance(exc, exceptions.ChallengeStoreUnavailable):
+        return _("The verification service is temporarily unavailable. Try again shortly.")
+    if isinstance(exc, exceptions.ChallengeNotFound):
+        return _("That request is no longer valid. Send a new one.")
+    return _("The push could not be sent. Use another method.")
+

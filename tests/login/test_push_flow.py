@@ -1,0 +1,235 @@
+"""Push login end to end with the test client and the reference phone: password → push → approve →
+the browser's poll logs the session in, exactly once, for this browser only."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+from django.urls import reverse
+
+from django_pushmfa.internal import pending
+from django_pushmfa.models import MFACredential, SecurityEvent
+
+from .conftest import HTML, JSON, poll
+
+pytestmark = pytest.mark.django_db
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@pytest.fixture
+def phone(user, add_phone, add_totp):
+    phone = add_phone(user)
+    add_totp(user)  # a fallback beside push
+    return phone
+
+
+@pytest.fixture
+def browser(user, phone, login_with_password):
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/accounts/login/",
+        {"username": user.username, "password": "correct horse battery staple", "csrfmiddlewaretoken": token,
+         "next": "/private/"},
+    )
+    assert response.status_code == 302
+    return client
+
+
+def start(client):
+    return client.post(
+        reverse("pushmfa:api-push-start"),
+        {},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+        **JSON,
+    )
+
+
+def test_full_push_login(browser, user, phone):
+    key_before = browser.session.session_key
+    response = start(browser)
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"challenge_id", "display_number", "expires_at", "poll_url"}
+    assert UUID_RE.match(body["challenge_id"])
+    assert re.fullmatch(r"\d{2}", body["display_number"])
+    assert datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00")).tzinfo is not None
+    assert body["poll_url"] == f"/mfa/api/push/{body['challenge_id']}/"
+
+    assert poll(browser, body["poll_url"]).json() == {"status": "pending"}
+    assert poll(browser, body["poll_url"], wait=0).json() == {"status": "pending"}
+
+    listed = phone.challenges()
+    assert [c["challenge_id"] for c in listed] == [body["challenge_id"]]
+    assert body["display_number"] in listed[0]["choices"]
+    assert phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"]) == {
+        "status": "approved"
+    }
+
+    response = poll(browser, body["poll_url"], wait=5)
+    assert response.status_code == 200
+    assert response.json() == {"status": "approved", "redirect_url": "/private/"}
+    assert browser.session.session_key != key_before
+    assert browser.session[SESSION_KEY] == str(user.pk)
+    assert pending.PENDING_KEY not in browser.session
+    assert browser.get("/private/", **HTML).status_code == 200
+    event = SecurityEvent.objects.get(user=user, kind=SecurityEvent.Kind.MFA_COMPLETED)
+    assert event.detail == {"method": "push"}
+    push_credential = MFACredential.objects.get(user=user, method="push")
+    assert event.credential == push_credential
+    push_credential.refresh_from_db()
+    assert push_credential.last_used_at is not None
+
+    # Consumed once: the same browser's next poll logs nobody in again.
+    assert poll(browser, body["poll_url"]).json() == {"status": "consumed"}
+    assert poll(browser, body["poll_url"], wait=3).json() == {"status": "consumed"}
+    assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.MFA_COMPLETED).count() == 1
+
+
+def test_long_poll_returns_when_answered(browser, phone):
+    import threading
+
+    body = start(browser).json()
+    challenge_id, number = body["challenge_id"], body["display_number"]
+
+    def answer():
+        phone.respond(challenge_id, "approve", selected_number=number)
+
+    timer = threading.Timer(0.3, answer)
+    timer.start()
+    try:
+        response = poll(browser, body["poll_url"], wait=20)
+    finally:
+        timer.join()
+    assert response.json()["status"] == "approved"
+
+
+def test_wrong_number_denies(browser, phone, user):
+    from django_pushmfa.testing.phone import PhoneAPIError
+
+    body = start(browser).json()
+    wrong = next(c for c in phone.challenge(body["challenge_id"])["choices"] if c != body["display_number"])
+    with pytest.raises(PhoneAPIError) as excinfo:
+        phone.respond(body["challenge_id"], "approve", selected_number=wrong)
+    assert excinfo.value.code == "wrong_number"
+    assert poll(browser, body["poll_url"], wait=2).json() == {"status": "denied"}
+    assert SESSION_KEY not in browser.session
+    assert browser.get("/private/", **HTML)["Location"].startswith("/mfa/authenticate/")
+
+
+def test_deny(browser, phone):
+    body = start(browser).json()
+    phone.respond(body["challenge_id"], "deny")
+    assert poll(browser, body["poll_url"]).json() == {"status": "denied"}
+    assert SESSION_KEY not in browser.session
+
+
+def test_another_session_cannot_poll(browser, phone, user, login_with_password):
+    body = start(browser).json()
+    other = Client()
+    login_with_password(other, user)  # same user, another browser, its own login in progress
+    response = poll(other, body["poll_url"])
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    response = poll(other, body["poll_url"])
+    assert response.status_code == 404
+    assert SESSION_KEY not in other.session
+    # A session with nothing in progress is told so.
+    response = poll(Client(), body["poll_url"])
+    assert response.status_code == 403 and response.json()["code"] == "mfa_not_in_progress"
+    # The right browser still gets it.
+    assert poll(browser, body["poll_url"]).json()["status"] == "approved"
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "x" * 300])
+def test_unknown_challenge_ids(browser, bad):
+    response = poll(browser, f"/mfa/api/push/{bad}/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("wait", ["-1", "1.5", "abc", "²", " "])
+def test_bad_wait(browser, wait):
+    body = start(browser).json()
+    response = browser.get(body["poll_url"], {"wait": wait}, **JSON)
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+
+
+def test_large_wait_counts_as_the_maximum(browser, phone, settings):
+    settings.PUSHMFA_LONG_POLL_MAX_WAIT = 1
+    body = start(browser).json()
+    response = poll(browser, body["poll_url"], wait=999999999999)
+    assert response.status_code == 200 and response.json() == {"status": "pending"}
+
+
+def test_expired_challenge(browser, phone, settings):
+    settings.PUSHMFA_CHALLENGE_TTL = 0
+    body = start(browser).json()
+    assert poll(browser, body["poll_url"]).json() == {"status": "expired"}
+
+
+def test_start_needs_csrf(browser):
+    response = browser.post(reverse("pushmfa:api-push-start"), {}, content_type="application/json", **JSON)
+    assert response.status_code == 403
+    assert SecurityEvent.objects.filter(kind="push_approved").count() == 0
+
+
+def test_start_without_push_device(client, user, add_totp, login_with_password):
+    add_totp(user)
+    login_with_password(client, user)
+    response = client.post(reverse("pushmfa:api-push-start"), {}, content_type="application/json", **JSON)
+    assert response.status_code == 409 and response.json()["code"] == "no_push_device"
+
+
+@pytest.mark.parametrize("body", ["[]", '"x"', '{"remember_browser": "yes"}', "{not json"])
+def test_start_bad_bodies(client, user, phone, login_with_password, body):
+    login_with_password(client, user)
+    response = client.post(reverse("pushmfa:api-push-start"), body, content_type="application/json", **JSON)
+    assert response.status_code == 400
+    assert response.json()["code"] in ("invalid", "parse_error")
+
+
+def test_approval_after_the_login_completed_otherwise_logs_nobody_in(browser, phone, user, add_totp):
+    import pyotp
+
+    from django_pushmfa.models import TOTPDevice
+    from django_pushmfa.adapter import get_adapter
+
+    body = start(browser).json()
+    secret = get_adapter().decrypt_secret(TOTPDevice.objects.get(credential__user=user).encrypted_secret)
+    token = browser.cookies["csrftoken"].value
+    response = browser.post(
+        "/mfa/authenticate/", {"action": "totp", "code": pyotp.TOTP(secret).now(), "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    assert poll(browser, body["poll_url"]).json() == {"status": "consumed"}
+    assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.MFA_COMPLETED).count() == 1
+
+
+def test_remember_browser(browser, phone, user, settings):
+    settings.PUSHMFA_TRUST_BROWSER_DAYS = 30
+    response = browser.post(
+        reverse("pushmfa:api-push-start"),
+        {"remember_browser": True},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=browser.cookies["csrftoken"].value,
+        **JSON,
+    )
+    body = response.json()
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    response = poll(browser, body["poll_url"])
+    assert response.json()["status"] == "approved"
+    assert response.cookies["pushmfa_trust"]["max-age"] == 30 * 86400
+    assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.BROWSER_TRUSTED).count() == 1
+    # Next password login from this browser skips the MFA step.
+    browser.post("/accounts/logout/", HTTP_X_CSRFTOKEN=browser.cookies["csrftoken"].value)
+    fresh = Client()
+    fresh.cookies["pushmfa_trust"] = response.cookies["pushmfa_trust"].value
+    fresh.post("/accounts/login/", {"username": user.username, "password": "correct horse battery staple"})
+    assert fresh.session[SESSION_KEY] == str(user.pk)

@@ -1,0 +1,130 @@
+"""Fixtures for the challenge-service tests: the same tests run on the cache store (local memory)
+and on the Redis store (a real Redis), plus a user with a paired phone and browser requests."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.test import RequestFactory
+
+from django_pushmfa.internal import pending
+from django_pushmfa.models import MFACredential, PushDevice
+from django_pushmfa.push.store import CACHE_STORE, REDIS_STORE, get_store
+from django_pushmfa.push.store.base import PENDING, Challenge, new_challenge_id
+
+STORES = {"cache": ("locmem", CACHE_STORE), "redis": ("redis", REDIS_STORE)}
+
+
+@pytest.fixture(params=sorted(STORES))
+def store(request, settings):
+    """The challenge store under test; ``get_store()`` (what the flows use) returns the same one."""
+    alias, path = STORES[request.param]
+    settings.PUSHMFA_CACHE_ALIAS = alias
+    settings.PUSHMFA_CHALLENGE_STORE = path
+    store = get_store()
+    assert store.alias == alias
+    return store
+
+
+@pytest.fixture
+def make_challenge():
+    def make(user_id="1", *, ttl=120.0, binding="binding-1", number="47", choices=("23", "47", "81"), **extra):
+        now = time.time()
+        return Challenge(
+            id=new_challenge_id(),
+            user_id=str(user_id),
+            binding=binding,
+            display_number=number,
+            choices=list(choices) if choices is not None else None,
+            status=PENDING,
+            created_at=now,
+            expires_at=now + ttl,
+            context={"ip": "203.0.113.9", "browser": "Firefox 128", "os": "Linux", "location": "unknown location"},
+            **extra,
+        )
+
+    return make
+
+
+def public_key_der() -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@pytest.fixture
+def device_factory(db):
+    def make(user, *, name="Pixel 8", platform="fcm", **extra):
+        credential = MFACredential.objects.create(user=user, method=MFACredential.Method.PUSH, label=name)
+        return PushDevice.objects.create(
+            credential=credential,
+            platform=platform,
+            push_token=f"token-{credential.pk}",
+            public_key=public_key_der(),
+            key_type=PushDevice.KeyType.P256,
+            name=name,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def device(user, device_factory):
+    return device_factory(user)
+
+
+@pytest.fixture
+def browser(user):
+    """A factory of browser requests mid-login for ``user``; requests made with ``same=`` share its session."""
+    factory = RequestFactory()
+
+    def make(*, same=None, ip="198.51.100.7", user_agent=None):
+        request = factory.get("/mfa/", REMOTE_ADDR=ip)
+        if user_agent is not None:
+            request.META["HTTP_USER_AGENT"] = user_agent
+        if same is not None:
+            request.session = same.session
+        else:
+            SessionMiddleware(lambda r: None).process_request(request)
+            pending.begin(request, user, "django_pushmfa.auth_backends.MFAModelBackend")
+        return request
+
+    return make
+
+
+class CommandCounter:
+    """Counts the commands a Redis client sends (wraps its ``execute_command``)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.commands: list[str] = []
+        self._original = client.execute_command
+
+    def __call__(self, *args, **kwargs):
+        self.commands.append(str(args[0]).upper())
+        return self._original(*args, **kwargs)
+
+    def reset(self) -> list[str]:
+        commands, self.commands = self.commands, []
+        return commands
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """A counter of the commands the "redis" alias's client sends, with the store's scripts loaded
+    first (so no NOSCRIPT round trip makes counts depend on test order)."""
+    from django_redis import get_redis_connection
+
+    from django_pushmfa.push.store import redis_scripts
+
+    client = get_redis_connection("redis")
+    for name in ("CREATE", "RESOLVE", "PENDING_FOR_USER", "HIT", "LIFT"):
+        client.script_load(getattr(redis_scripts, name))
+    counter = CommandCounter(client)
+    monkeypatch.setattr(client, "execute_command", counter)
+    return counter
