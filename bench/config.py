@@ -11,7 +11,8 @@ class Config:
     phones: int  # users with a paired phone (virtual users are drawn from them)
     wake_longpoll: int  # challenges woken through a long-poll, per server
     wake_repoll: int  # challenges seen by a browser re-polling every second, per server
-    wake_workers: int  # concurrent logins in the wake scenario
+    wake_longpoll_workers: int  # concurrent long-poll logins in the wake scenario
+    wake_repoll_workers: int  # concurrent re-polling logins, at the same time
     throughput_logins: int
     throughput_bare: int  # bare DRF requests (half before, half after the logins)
     throughput_workers: int
@@ -33,13 +34,13 @@ class Config:
 
 
 DEFAULT = Config(
-    phones=300, wake_longpoll=1000, wake_repoll=300, wake_workers=24, throughput_logins=1000,
+    phones=300, wake_longpoll=1000, wake_repoll=300, wake_longpoll_workers=8, wake_repoll_workers=16, throughput_logins=1000,
     throughput_bare=4000, throughput_workers=16, monitor_logins=20, two_server_logins=300,
     growth_levels=(0, 10_000, 100_000), growth_flows=200, waiters=10_000, waiters_sample=200,
     waiters_ramp_per_s=2000, profile_logins=100,
 )
 QUICK = Config(
-    phones=40, wake_longpoll=60, wake_repoll=20, wake_workers=12, throughput_logins=100, throughput_bare=400,
+    phones=40, wake_longpoll=60, wake_repoll=20, wake_longpoll_workers=6, wake_repoll_workers=8, throughput_logins=100, throughput_bare=400,
     throughput_workers=8, monitor_logins=5, two_server_logins=30, growth_levels=(0, 2_000), growth_flows=30,
     waiters=300, waiters_sample=20, waiters_ramp_per_s=1000, profile_logins=10, time_limit=60.0,
 )

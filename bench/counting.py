@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SESSION_TABLE = "django_session"
+# Transaction control: a round trip each, but no work of its own (savepoints inside tests' atomic).
+TRANSACTION_PREFIXES = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
 @dataclass
@@ -98,16 +100,18 @@ class StepCounts:
     status: int
     sql: int
     sql_session: int
+    sql_transaction: int
     redis: RedisCounts
     sql_statements: list[str]
 
     @property
     def sql_app(self) -> int:
-        """Queries other than the session engine's."""
-        return self.sql - self.sql_session
+        """Statements of the app: neither the session engine's nor transaction control."""
+        return self.sql - self.sql_session - self.sql_transaction
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "sql": self.sql, "sql_session": self.sql_session, "sql_app": self.sql_app,
+        return {"status": self.status, "sql": self.sql, "sql_session": self.sql_session,
+                "sql_transaction": self.sql_transaction, "sql_app": self.sql_app,
                 "redis": self.redis.as_dict(), "sql_statements": self.sql_statements}
 
 
@@ -120,8 +124,10 @@ def measure(step: str, call: Callable[[], Any]) -> tuple[StepCounts, Any]:
         result = call()
     statements = [q["sql"] for q in queries.captured_queries]
     session = sum(1 for s in statements if SESSION_TABLE in s)
+    transaction = sum(1 for s in statements if s.lstrip().upper().startswith(TRANSACTION_PREFIXES))
     status = getattr(result, "status_code", getattr(result, "status", 0))
-    return StepCounts(step, status, len(statements), session, redis_counts, [s[:160] for s in statements]), result
+    counts = StepCounts(step, status, len(statements), session, transaction, redis_counts, [s[:160] for s in statements])
+    return counts, result
 
 
 def push_login_counts(browser: Any, phone: Any, *, wait: int = 0) -> dict[str, StepCounts]:

@@ -86,14 +86,17 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
         results["servers"] = {k: {"port": s.port, "workers": len(s.worker_pids())} for k, s in started.items()}
         addr = {k: (s.host, s.port) for k, s in started.items()}
 
+        def wake_vus(n_longpoll: int, n_repoll: int) -> tuple[list, list]:
+            lp, rp = cfg.wake_longpoll_workers, cfg.wake_repoll_workers
+            return (make_virtual_users(phones[:lp], _sessions_each(n_longpoll, lp)),
+                    make_virtual_users(phones[lp:lp + rp], _sessions_each(n_repoll, rp)) if n_repoll else [])
+
         def wake_both() -> dict[str, Any]:
             out = {}
             for kind in ("wsgi", "asgi"):
-                vus = make_virtual_users(
-                    phones[: cfg.wake_workers], _sessions_each(cfg.wake_longpoll + cfg.wake_repoll, cfg.wake_workers))
                 out[kind] = asyncio.run(wake.run(
-                    vus, browser_addr=addr[kind], phone_addr=addr[kind], n_longpoll=cfg.wake_longpoll,
-                    n_repoll=cfg.wake_repoll, time_limit=cfg.time_limit))
+                    *wake_vus(cfg.wake_longpoll, cfg.wake_repoll), browser_addr=addr[kind], phone_addr=addr[kind],
+                    n_longpoll=cfg.wake_longpoll, n_repoll=cfg.wake_repoll, time_limit=cfg.time_limit))
             return out
 
         def throughput_both() -> dict[str, Any]:
@@ -114,10 +117,8 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
         def two_servers() -> dict[str, Any]:
             out = {}
             for browser_kind, phone_kind in (("wsgi", "asgi"), ("asgi", "wsgi")):
-                vus = make_virtual_users(phones[: cfg.wake_workers], _sessions_each(cfg.two_server_logins,
-                                                                                   cfg.wake_workers))
                 out[f"poll_{browser_kind}__respond_{phone_kind}"] = asyncio.run(wake.run(
-                    vus, browser_addr=addr[browser_kind], phone_addr=addr[phone_kind],
+                    *wake_vus(cfg.two_server_logins, 0), browser_addr=addr[browser_kind], phone_addr=addr[phone_kind],
                     n_longpoll=cfg.two_server_logins, n_repoll=0, time_limit=cfg.time_limit))
             return out
 
@@ -146,7 +147,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
             connections.close_all()
             return asyncio.run(waiters.run(
                 started["asgi"], sessions, challenge_ids, sample, numbers, ramp_per_s=cfg.waiters_ramp_per_s,
-                settle_s=60, approve_per_s=50, time_limit=cfg.time_limit))
+                settle_s=60, hold_s=12, approve_per_s=50, time_limit=cfg.time_limit))
 
         guarded("wake", wake_both)
         guarded("throughput", throughput_both)

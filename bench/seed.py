@@ -57,6 +57,9 @@ def recreate_database() -> None:
             raise ValueError(f"unexpected database name {name!r}")
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+    close_pool = getattr(connections["default"], "close_pool", None)
+    if close_pool is not None:  # the pool's connections died with the old database
+        close_pool()
     call_command("migrate", verbosity=0, interactive=False)
 
 

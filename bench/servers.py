@@ -85,7 +85,7 @@ def _wait_ready(server: Server, timeout: float = 60) -> None:
     raise RuntimeError(f"{server.name} did not answer within {timeout}s; see {server.log_path}")
 
 
-def start(kind: str, env: dict[str, str], log_dir: Path, *, workers: int = 2, threads: int = 32,
+def start(kind: str, env: dict[str, str], log_dir: Path, *, workers: int = 2, threads: int = 16,
           name: str | None = None) -> Server:
     """Start one server of ``kind`` ("wsgi" = gunicorn gthread, "asgi" = uvicorn) and wait until it answers."""
     port = free_port()

@@ -2,7 +2,10 @@
 Redis, pointed at the benchmark's own database (``pushmfa_bench``) and Redis db (13), with the
 limits that would stop a load test lifted. Nothing here changes a hot path of the app.
 """
+import importlib.util
 import os
+
+import django
 
 os.environ.setdefault("PUSHMFA_DB", "postgres")
 os.environ.setdefault("PUSHMFA_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -25,12 +28,22 @@ DATABASES["default"] = {
     "USER": os.environ.get("PGUSER", "postgres"),
     "PASSWORD": os.environ.get("PGPASSWORD", ""),
     "NAME": BENCH_DB_NAME,
-    # Persistent connections, as a production site runs: without them every request would pay a
-    # PostgreSQL connect, for the bare endpoint and the MFA endpoints alike.
-    "CONN_MAX_AGE": 300,
-    "CONN_HEALTH_CHECKS": True,
     "TEST": {"NAME": "test_" + BENCH_DB_NAME},
 }
+# Connections: a pool per process (Django >= 5.1 with psycopg-pool), as a production site on
+# PostgreSQL runs. Per-thread persistent connections (CONN_MAX_AGE) do not fit ASGI, where every
+# sync view runs in a thread of its own, and PostgreSQL's max_connections (100 here) is shared with
+# everything else on the machine: 4 server processes x BENCH_DB_POOL_MAX must stay well below it.
+BENCH_DB_POOL_MAX = int(os.environ.get("PUSHMFA_BENCH_DB_POOL_MAX", "12"))
+# PUSHMFA_BENCH_DB_POOL=0: per-thread persistent connections instead (to compare; not for ASGI).
+BENCH_DB_POOL = os.environ.get("PUSHMFA_BENCH_DB_POOL", "1") != "0"
+if BENCH_DB_POOL and django.VERSION >= (5, 1) and importlib.util.find_spec("psycopg_pool") is not None:
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": BENCH_DB_POOL_MAX, "timeout": 10}}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif BENCH_DB_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 300
 
 _default_cache = CACHES.get("default", {})
 if _default_cache.get("BACKEND") == "django_redis.cache.RedisCache":

@@ -70,8 +70,8 @@ class Waiter:
 
 
 async def run(server: Server, sessions: list[BrowserSession], challenge_ids: list[str], sample: list[Phone],
-              sample_numbers: dict[str, str], *, ramp_per_s: int, settle_s: float, approve_per_s: int,
-              time_limit: float) -> dict[str, Any]:
+              sample_numbers: dict[str, str], *, ramp_per_s: int, settle_s: float, hold_s: float,
+              approve_per_s: int, time_limit: float) -> dict[str, Any]:
     """``sessions[i]`` waits on ``challenge_ids[i]``; the first ``len(sample)`` belong to ``sample``'s users."""
     addr = (server.host, server.port)
     deadline = time.monotonic() + time_limit
@@ -80,28 +80,38 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
     stop = asyncio.Event()
     waiters = [Waiter(s, c, addr) for s, c in zip(sessions, challenge_ids, strict=True)]
     tasks: list[asyncio.Task] = []
-    ramp_started = time.perf_counter()
     batch = max(1, ramp_per_s // 10)
-    for i in range(0, len(waiters), batch):
-        tasks.extend(asyncio.create_task(w.run(stop)) for w in waiters[i:i + batch])
-        await asyncio.sleep(0.1)
-        if time.monotonic() > deadline:
+    stages: list[dict[str, Any]] = []
+    # Ramp up in stages (100, 1,000, 10,000, ... the target), each held longer than any server-side
+    # timeout a waiter could hit while it waits (the DB pool's 10 s), so only waiters that really
+    # keep waiting are counted; stop at the first stage where more than 1% failed.
+    sizes = sorted({n for n in (100, 1_000, 10_000) if n < len(waiters)} | {len(waiters)})
+    waiting_now = failed_while_waiting = established = 0
+    rss_during = rss_before
+    for size in sizes:
+        ramp_started = time.perf_counter()
+        for i in range(len(tasks), size, batch):
+            tasks.extend(asyncio.create_task(w.run(stop)) for w in waiters[i:min(i + batch, size)])
+            await asyncio.sleep(0.1)
+        settle_deadline = time.monotonic() + settle_s
+        while time.monotonic() < min(settle_deadline, deadline):
+            current = established_connections(server.port) - conns_before
+            if current >= size and sum(w.in_flight for w in waiters) >= size:
+                break
+            await asyncio.sleep(0.25)
+        ramp_s = time.perf_counter() - ramp_started
+        await asyncio.sleep(hold_s)
+        waiting_now = sum(1 for w in waiters if w.in_flight and w.error is None)
+        failed_while_waiting = sum(1 for w in waiters if w.error is not None)
+        established = established_connections(server.port) - conns_before
+        rss_during = server.workers_rss()
+        stages.append({"asked": size, "ramp_s": round(ramp_s, 2), "waiting": waiting_now,
+                       "failed": failed_while_waiting, "established_connections": established,
+                       "workers_rss_mb": round(rss_during / 2**20, 1),
+                       "rss_per_waiter_kb": round((rss_during - rss_before) / max(waiting_now, 1) / 1024, 2)})
+        if failed_while_waiting > size / 100 or time.monotonic() > deadline:
             break
-    # Wait until every waiter's connection is established at the server (or the settle time ends).
     target = len(tasks)
-    settle_deadline = time.monotonic() + settle_s
-    peak = 0
-    while time.monotonic() < settle_deadline:
-        current = established_connections(server.port) - conns_before
-        peak = max(peak, current)
-        if current >= target and sum(w.in_flight for w in waiters) >= target:
-            break
-        await asyncio.sleep(0.25)
-    ramp_s = time.perf_counter() - ramp_started
-    await asyncio.sleep(1.0)  # let the server finish reading the last requests
-    waiting_now = sum(1 for w in waiters if w.in_flight)
-    established = established_connections(server.port) - conns_before
-    rss_during = server.workers_rss()
 
     # Wake a sample while all the others keep waiting.
     latencies: list[float] = []
@@ -140,8 +150,10 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
     return {
         "target": len(waiters),
         "started": target,
-        "ramp_s": round(ramp_s, 2),
+        "stages": stages,
         "waiting_at_measure": waiting_now,
+        "failed_while_waiting": failed_while_waiting,
+        "hold_s": hold_s,
         "established_connections": established,
         "still_waiting_after_wakes": still_waiting,
         "workers_rss_before_mb": round(rss_before / 2**20, 1),

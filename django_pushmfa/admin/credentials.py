@@ -150,7 +150,12 @@ class MFACredentialAdmin(admin.ModelAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (e.created_at, e.get_kind_display(), e.actor.get_username() if e.actor else "", e.ip or "")
+                (
+                    display.when(e.created_at),
+                    e.get_kind_display(),
+                    e.actor.get_username() if e.actor else "",
+                    e.ip or "",
+                )
                 for e in events
             ),
         )

@@ -8,11 +8,13 @@ rendered at all; public keys are shown as fingerprints for the same "tell them a
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -82,8 +84,15 @@ def backup_code_counts(user: Any) -> tuple[int, int]:
     return active.filter(used_at__isnull=True).count(), active.count()
 
 
+def when(value: datetime | None) -> str:
+    """A datetime in the site's time zone and format; "—" for none."""
+    if value is None:
+        return "—"
+    return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
+
+
 def _rows(rows: list[tuple[str, Any]]) -> SafeString:
-    cells = ((k, "—" if v in (None, "") else v) for k, v in rows)
+    cells = ((k, "—" if v in (None, "") else when(v) if isinstance(v, datetime) else v) for k, v in rows)
     body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", cells)
     return format_html('<table class="pushmfa-details">{}</table>', body)
 

@@ -144,10 +144,14 @@ class DeviceSignatureAuthentication(BaseAuthentication):
     # --- steps ---------------------------------------------------------------------------------
     @staticmethod
     def _device_id(raw: str) -> uuid.UUID:
+        """The canonical 36-character form only (``uuid.UUID`` would also take braces, URNs...)."""
         try:
-            return uuid.UUID(raw)
+            device_id = uuid.UUID(raw)
         except (ValueError, AttributeError):
             raise InvalidSignature()
+        if str(device_id) != raw.lower():
+            raise InvalidSignature()
+        return device_id
 
     @staticmethod
     def _check_fields(params: dict[str, str]) -> tuple[str, str, bytes]:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -67,7 +68,7 @@ class HoldsChallengeBinding(BasePermission):
         request.pending_login = pending.get(django_request)
         session = getattr(django_request, "session", None)
         has_binding = bool(session is not None and session.get(pending.BINDING_KEY))
-        logged_in = bool(getattr(django_request, "user", None) and django_request.user.is_authenticated)
+        logged_in = bool(request.user and request.user.is_authenticated)
         if not has_binding or (request.pending_login is None and not logged_in):
             raise MFANotInProgress()
         return True
@@ -124,7 +125,9 @@ class PushPollView(PushMFAAPIView):
     store) and logs the session in; later polls from the same browser answer ``consumed``.
     """
 
-    authentication_classes: list = []
+    # Session authentication only tells the permission whether this browser already completed its
+    # login (GET: no CSRF involved); a pending session is anonymous to it.
+    authentication_classes = [SessionAuthentication]
     permission_classes = [HoldsChallengeBinding]
 
     def get(self, request: Request, challenge_id: str) -> Response:

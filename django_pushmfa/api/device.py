@@ -15,8 +15,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,14 +26,14 @@ from rest_framework.response import Response
 from .. import services
 from ..exceptions import ChallengeNotFound, WrongNumber
 from ..internal import pairing
+from ..internal.signing import UnsupportedKey
 from ..models import PushDevice, SecurityEvent
 from . import device_serializers as ser
 from .authentication import DeviceSignatureAuthentication, IsSignedDevice, mark_seen
 from .base import PushMFAAPIView
 from .permissions import IsFullyAuthenticated
-from .schema import SECURITY_SCHEME, error_responses, extend_schema
+from .schema import error_responses, extend_schema
 
-DEVICE_AUTH = [{SECURITY_SCHEME: []}]
 UNREGISTER_REASON = "unregistered by device"
 
 
@@ -62,21 +64,23 @@ class RegisterDeviceView(PushMFAAPIView):
         summary="Register a phone with a pairing token",
         request=ser.RegisterDeviceSerializer,
         responses={201: ser.DeviceIdSerializer, **error_responses(400, 413)},
-        auth=[],
         tags=["device"],
     )
     def post(self, request: Request) -> Response:
         serializer = ser.RegisterDeviceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        device = pairing.redeem_pairing_token(
-            data["pairing_token"],
-            platform=data["platform"],
-            push_token=data["push_token"],
-            public_key_der=data["public_key"],
-            name=data["name"],
-            request=request._request,
-        )
+        try:
+            device = pairing.redeem_pairing_token(
+                data["pairing_token"],
+                platform=data["platform"],
+                push_token=data["push_token"],
+                public_key_der=data["public_key"],
+                name=data["name"],
+                request=request._request,
+            )
+        except UnsupportedKey:
+            raise ValidationError({"public_key": [_("This key is already registered; use a new key.")]})
         return Response({"device_id": device.device_id}, status=status.HTTP_201_CREATED)
 
 
@@ -95,11 +99,12 @@ class SignedDeviceView(PushMFAAPIView):
 
 
 class DeviceChallengeListView(SignedDeviceView):
+    """``GET api/device/challenges/``: the pending challenges of the device's user, for when a push was lost."""
+
     @extend_schema(
         operation_id="device_challenges_list",
         summary="Pending challenges of the device's user (poll fallback)",
         responses={200: ser.ChallengeListSerializer, **error_responses(401, 503)},
-        auth=DEVICE_AUTH,
         tags=["device"],
     )
     def get(self, request: Request) -> Response:
@@ -108,11 +113,12 @@ class DeviceChallengeListView(SignedDeviceView):
 
 
 class DeviceChallengeView(SignedDeviceView):
+    """``GET api/device/challenges/<id>/``: what the app shows (choices, login context); expired → 410."""
+
     @extend_schema(
         operation_id="device_challenge_detail",
         summary="One challenge: the number choices and the login context",
         responses={200: ser.DeviceChallengeSerializer, **error_responses(401, 404, 410, 503)},
-        auth=DEVICE_AUTH,
         tags=["device"],
     )
     def get(self, request: Request, challenge_id: str) -> Response:
@@ -121,6 +127,8 @@ class DeviceChallengeView(SignedDeviceView):
 
 
 class DeviceRespondView(SignedDeviceView):
+    """``POST api/device/challenges/<id>/respond/``: approve with the number, deny, or report as fraud."""
+
     @extend_schema(
         operation_id="device_challenge_respond",
         summary="Approve (with the number), deny or report a challenge",
@@ -129,7 +137,6 @@ class DeviceRespondView(SignedDeviceView):
             200: ser.RespondResultSerializer,
             **error_responses(400, 401, 404, 409, 410, 413, 503, codes={409: "wrong_number, challenge_resolved"}),
         },
-        auth=DEVICE_AUTH,
         tags=["device"],
     )
     def post(self, request: Request, challenge_id: str) -> Response:
@@ -150,12 +157,13 @@ class DeviceRespondView(SignedDeviceView):
 
 
 class DevicePushTokenView(SignedDeviceView):
+    """``PUT api/device/push-token/``: the provider rotated the token (also revives a token marked dead)."""
+
     @extend_schema(
         operation_id="device_push_token_rotate",
         summary="Replace the device's push token (the provider rotated it)",
         request=ser.PushTokenSerializer,
         responses={200: ser.DeviceIdSerializer, **error_responses(400, 401, 413)},
-        auth=DEVICE_AUTH,
         tags=["device"],
     )
     def put(self, request: Request) -> Response:
@@ -184,12 +192,13 @@ class DevicePushTokenView(SignedDeviceView):
 
 
 class DeviceView(SignedDeviceView):
+    """``DELETE api/device/``: the app unregisters itself; its credential is revoked at once."""
+
     @extend_schema(
         operation_id="device_unregister",
         summary="Unregister this device (revokes its credential)",
         request=None,
         responses={204: None, **error_responses(401)},
-        auth=DEVICE_AUTH,
         tags=["device"],
     )
     def delete(self, request: Request) -> Response:

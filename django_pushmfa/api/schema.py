@@ -17,6 +17,7 @@ the contract; ``servers`` holds the absolute mount URL.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from rest_framework.permissions import AllowAny
 try:
     from drf_spectacular.extensions import OpenApiAuthenticationExtension
     from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.openapi import AutoSchema
     from drf_spectacular.settings import patched_settings
     from drf_spectacular.utils import OpenApiResponse
     from drf_spectacular.utils import extend_schema as _extend_schema
@@ -46,7 +48,6 @@ SCHEMA_SETTINGS: dict[str, Any] = {
         "are signed with the `PushMFA-Signature` Authorization header; see docs/device-api.md."
     ),
     "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "SCHEMA_PATH_PREFIX_TRIM": False,
@@ -70,9 +71,10 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
 class ErrorSerializer(serializers.Serializer):
     """Every error answer: a human message and a stable machine code."""
 
-    detail = serializers.CharField(read_only=True)
-    code = serializers.CharField(read_only=True, help_text="Stable machine code, e.g. wrong_number.")
-    errors = serializers.DictField(read_only=True, required=False, help_text="Per-field messages (code invalid only).")
+    # Not read_only: drf-spectacular marks every read-only field "required", and ``errors`` is optional.
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Stable machine code, e.g. wrong_number.")
+    errors = serializers.DictField(required=False, help_text="Per-field messages (code invalid only).")
 
 
 def error_responses(*statuses: int, codes: dict[int, str] | None = None) -> dict[int, Any]:
@@ -90,10 +92,27 @@ def error_responses(*statuses: int, codes: dict[int, str] | None = None) -> dict
 
 
 def extend_schema(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-    """drf-spectacular's ``extend_schema``, or a no-op decorator without drf-spectacular."""
-    if SPECTACULAR_INSTALLED:
-        return _extend_schema(*args, **kwargs)
-    return lambda target: target
+    """drf-spectacular's ``extend_schema`` that works whatever the site's ``DEFAULT_SCHEMA_CLASS``.
+
+    Use this one, not drf-spectacular's: on a view *method*, drf-spectacular's decorator derives
+    its schema class from the site's ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]`` (DRF's own
+    AutoSchema unless the site configured drf-spectacular), which breaks schema generation. Here
+    the method is first marked with drf-spectacular's AutoSchema, the class every API view of the
+    app uses (``PushMFAAPIView.schema``). Without drf-spectacular this is a no-op decorator.
+    """
+    if not SPECTACULAR_INSTALLED:
+        return lambda target: target
+    decorator = _extend_schema(*args, **kwargs)
+
+    def apply(target: Any) -> Any:
+        if not inspect.isclass(target) and callable(target) and not getattr(target, "schema", None):
+            target_kwargs = getattr(target, "kwargs", None)
+            if target_kwargs is None:
+                target_kwargs = target.kwargs = {}
+            target_kwargs.setdefault("schema", AutoSchema)
+        return decorator(target)
+
+    return apply
 
 
 def mount_path() -> str:
@@ -138,6 +157,11 @@ if SPECTACULAR_INSTALLED:
         authentication_classes: list = []
         permission_classes = [AllowAny]
         custom_settings = SCHEMA_SETTINGS
+        schema = AutoSchema()
+
+        @extend_schema(exclude=True)
+        def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            return super().get(request, *args, **kwargs)
 
         def _get_schema_response(self, request: Any) -> Any:
             from rest_framework.response import Response

@@ -25,7 +25,7 @@ from .. import services
 from ..app_settings import app_settings
 from ..exceptions import InvalidPairingToken
 from ..models import MFACredential, PairingToken, PushDevice, SecurityEvent
-from .signing import parse_public_key
+from .signing import UnsupportedKey, parse_public_key
 
 PAIRING_URI_VERSION = "1"
 # Longest token string looked up at all; real tokens are 43 characters.
@@ -110,6 +110,10 @@ def redeem_pairing_token(
     signal and alert once the transaction commits.
     """
     key_type, public_key_der = parse_public_key(public_key_der)
+    # The device id is not among the signed bytes, so one key must never serve two active devices:
+    # a request signed for one could otherwise be replayed as the other (see docs/device-api.md).
+    if PushDevice.objects.filter(public_key=public_key_der, credential__revoked_at__isnull=True).exists():
+        raise UnsupportedKey("this key is already registered; generate a new key for each pairing")
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidPairingToken()
     token_hash = hash_token(token)

@@ -15,9 +15,11 @@ from ..api.base import PushMFAAPIView
 from ..api.browser import pending_user
 from ..api.exceptions import APIError
 from ..api.permissions import HasPendingLogin, IsFullyAuthenticated
+from ..api.schema import error_responses, extend_schema
 from ..internal import account
 from ..internal import login as login_flow
 from ..models import MFACredential
+from . import serializers as ser
 from .internal import flows
 
 # A typed code longer than this is refused as malformed without any work.
@@ -54,10 +56,23 @@ def credential_json(credential: MFACredential) -> dict[str, Any]:
     raise APIError("not_found", _("Not found."), 404)  # revoked between creation and answer
 
 
-def approved(request: Request, user: Any, method: str, credential: MFACredential) -> Response:
+def remember_from(request: Request) -> bool:
+    """Extension (as for push): ``"remember_browser": true`` sets the "trust this browser" cookie."""
+    remember = body(request).get("remember_browser", False)
+    if not isinstance(remember, bool):
+        raise APIError("invalid", {"remember_browser": [str(_("Must be true or false."))]}, 400)
+    return remember
+
+
+def approved(
+    request: Request, user: Any, method: str, credential: MFACredential, *, remember: bool = False
+) -> Response:
     """Finish the MFA step after a verified factor: log in for real, answer with where to go."""
     redirect_url = login_flow.complete_login(request._request, user, method, credential=credential)
-    return Response({"status": "approved", "redirect_url": redirect_url})
+    response = Response({"status": "approved", "redirect_url": redirect_url})
+    if remember:
+        login_flow.remember_browser_after_login(request._request, response, user, method=method)
+    return response
 
 
 class TOTPVerifyView(PushMFAAPIView):
@@ -66,11 +81,18 @@ class TOTPVerifyView(PushMFAAPIView):
     authentication_classes: list = []
     permission_classes = [HasPendingLogin]
 
+    @extend_schema(
+        operation_id="totp_verify",
+        summary="Complete the MFA step with a TOTP code",
+        request=ser.CodeSerializer,
+        responses={200: ser.ApprovedSerializer, **error_responses(400, 403, 429, 503)},
+        tags=["browser"],
+    )
     def post(self, request: Request) -> Response:
-        code = code_from(request)
+        code, remember = code_from(request), remember_from(request)
         user = pending_user(request)
         credential = flows.verify_login(request._request, user, code)
-        return approved(request, user, "totp", credential)
+        return approved(request, user, "totp", credential, remember=remember)
 
 
 class TOTPSetupView(PushMFAAPIView):
@@ -79,6 +101,13 @@ class TOTPSetupView(PushMFAAPIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsFullyAuthenticated]
 
+    @extend_schema(
+        operation_id="totp_setup",
+        summary="Start a TOTP enrollment (nothing is active until confirmed)",
+        request=None,
+        responses={201: ser.TOTPSetupSerializer, **error_responses(403)},
+        tags=["account"],
+    )
     def post(self, request: Request) -> Response:
         setup = flows.begin_setup(request._request, request.user)
         return Response({"secret": setup.secret, "otpauth_uri": setup.otpauth_uri}, status=status.HTTP_201_CREATED)
@@ -90,6 +119,13 @@ class TOTPConfirmView(PushMFAAPIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsFullyAuthenticated]
 
+    @extend_schema(
+        operation_id="totp_confirm",
+        summary="Confirm the TOTP enrollment with a code; the credential is active from now on",
+        request=ser.TOTPConfirmSerializer,
+        responses={201: ser.CredentialSerializer, **error_responses(400, 403, 429, 503)},
+        tags=["account"],
+    )
     def post(self, request: Request) -> Response:
         code = code_from(request)
         credential = flows.confirm_setup(request._request, request.user, code, label=label_from(request))

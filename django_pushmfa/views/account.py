@@ -97,6 +97,7 @@ class AccountView(View):
             "mfa_required": get_adapter().is_mfa_required(user),
             "enroll_links": enrollment_links(credentials),
             "account_url": reverse("pushmfa:account"),
+            "pushmfa_site_name": get_adapter().get_site_name(request),
         }
         return render(request, self.template_name, context, status=status)
 

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from .. import exceptions
+from ..adapter import get_adapter
 from ..api.browser import iso
 from ..app_settings import app_settings
 from ..internal import login as login_flow
@@ -171,6 +172,7 @@ class AuthenticateView(View):
             "webauthn_begin_url": optional_url("pushmfa:api-webauthn-begin"),
             "webauthn_complete_url": optional_url("pushmfa:api-webauthn-complete"),
             "no_methods": not options,
+            "pushmfa_site_name": get_adapter().get_site_name(request),
         }
         return render(request, self.template_name, context, status=status)
 

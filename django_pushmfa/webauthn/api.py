@@ -23,10 +23,13 @@ from ..api.base import PushMFAAPIView
 from ..api.browser import pending_user
 from ..api.exceptions import APIError
 from ..api.permissions import HasPendingLogin, IsFullyAuthenticated
-from ..totp.api import approved, body, credential_json
+from ..api.schema import error_responses, extend_schema
+from ..totp import serializers as ser
+from ..totp.api import approved, body, credential_json, remember_from
 from .internal import flows
 from .internal.auth import MalformedCredential, WebAuthnFailed
 
+FAILED_CODES = {400: "invalid, webauthn_failed (extension)"}
 FAILED_DETAIL = _("The security key or passkey could not be verified.")
 
 
@@ -57,6 +60,13 @@ class AuthenticationBeginView(WebAuthnAPIView):
     authentication_classes: list = []
     permission_classes = [HasPendingLogin]
 
+    @extend_schema(
+        operation_id="webauthn_begin",
+        summary="WebAuthn request options for the MFA step (allowCredentials: the user's keys)",
+        request=None,
+        responses={200: ser.WebAuthnOptionsSerializer, **error_responses(400, 403, codes=FAILED_CODES)},
+        tags=["browser"],
+    )
     def post(self, request: Request) -> Response:
         return Response(flows.begin_authentication(request._request, pending_user(request)))
 
@@ -67,11 +77,19 @@ class AuthenticationCompleteView(WebAuthnAPIView):
     authentication_classes: list = []
     permission_classes = [HasPendingLogin]
 
+    @extend_schema(
+        operation_id="webauthn_complete",
+        summary="Complete the MFA step with a WebAuthn assertion",
+        request=ser.WebAuthnCredentialSerializer,
+        responses={200: ser.ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        tags=["browser"],
+    )
     def post(self, request: Request) -> Response:
         assertion, _label = credential_from(request)
+        remember = remember_from(request)
         user = pending_user(request)
         credential = flows.verify_login(request._request, user, assertion)
-        return approved(request, user, "webauthn", credential)
+        return approved(request, user, "webauthn", credential, remember=remember)
 
 
 class RegistrationBeginView(WebAuthnAPIView):
@@ -80,6 +98,13 @@ class RegistrationBeginView(WebAuthnAPIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsFullyAuthenticated]
 
+    @extend_schema(
+        operation_id="webauthn_register_begin",
+        summary="WebAuthn creation options for a new security key or passkey",
+        request=ser.RegistrationBeginSerializer,
+        responses={200: ser.WebAuthnOptionsSerializer, **error_responses(400, 403)},
+        tags=["account"],
+    )
     def post(self, request: Request) -> Response:
         passkey = body(request).get("passkey", False)
         if not isinstance(passkey, bool):
@@ -93,6 +118,13 @@ class RegistrationCompleteView(WebAuthnAPIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsFullyAuthenticated]
 
+    @extend_schema(
+        operation_id="webauthn_register_complete",
+        summary="Register the key from its attestation; active at once",
+        request=ser.WebAuthnCredentialSerializer,
+        responses={201: ser.CredentialSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        tags=["account"],
+    )
     def post(self, request: Request) -> Response:
         attestation, label = credential_from(request)
         credential = flows.complete_registration(request._request, request.user, attestation, label=label)

@@ -225,8 +225,9 @@ def test_register_through_reference_client(user, issue_token):
     token = issue_token(user)
     device_id = phone.register(token, platform="fcm", push_token="t", name="")
     assert PushDevice.objects.get(credential_id=device_id).credential.label == "Phone"
+    other_phone = PhoneClient(DjangoClientTransport(), PhoneKey.generate("p256"))
     with pytest.raises(PhoneAPIError) as err:
-        phone.register(token, platform="fcm", push_token="t")
+        other_phone.register(token, platform="fcm", push_token="t")
     assert (err.value.status, err.value.code) == (400, "invalid_pairing_token")
 
 
@@ -299,3 +300,19 @@ def test_pairing_endpoint_enforces_csrf(user, password):
     response = client.post(PAIRING, {}, content_type="application/json")
     assert response.status_code == 403
     assert not PairingToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_one_key_serves_one_active_device(client, user, user_factory, issue_token):
+    key = PhoneKey.generate("ed25519")
+    assert post(client, body(issue_token(user), key=key)).status_code == 201
+    bob_token = issue_token(user_factory("bob"))
+    response = post(client, body(bob_token, key=key))
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert "public_key" in response.json()["errors"]
+    assert PairingToken.objects.get(user__username="bob").used_at is None  # not spent
+    # Once the first device is revoked, the key may be registered again.
+    from django_pushmfa import services
+
+    services.revoke_credential(MFACredential.objects.get(user=user), actor=user, reason="lost")
+    assert post(client, body(bob_token, key=key)).status_code == 201

@@ -185,8 +185,12 @@ def test_captured_header_on_other_request(phone):
 
 def _malformed(phone):
     body = body_of()
-    good = phone.signature_header("PUT", PUSH_TOKEN, body)
+    for _ in range(200):  # a signature whose base64 differs from its url-safe form (has + or /)
+        good = phone.signature_header("PUT", PUSH_TOKEN, body)
+        if "+" in parse_header(good)["sig"] or "/" in parse_header(good)["sig"]:
+            break
     p = parse_header(good)
+    assert "+" in p["sig"] or "/" in p["sig"]
     d, ts, n, s = p["device"], p["ts"], p["nonce"], p["sig"]
     raw_sig = base64.b64decode(s)
     urlsafe = base64.urlsafe_b64encode(raw_sig).decode().rstrip("=")
@@ -207,6 +211,9 @@ def _malformed(phone):
             f'PushMFA-Signature device="{d}", ts="{ts}", nonce="{"n" * 129}", sig="{s}"',
             f'PushMFA-Signature device="{d}", ts="{ts}", nonce="{n[:15]} {n[16:]}", sig="{s}"',
             f'PushMFA-Signature device="not-a-uuid", ts="{ts}", nonce="{n}", sig="{s}"',
+            f'PushMFA-Signature device="{{{d}}}", ts="{ts}", nonce="{n}", sig="{s}"',
+            f'PushMFA-Signature device="urn:uuid:{d}", ts="{ts}", nonce="{n}", sig="{s}"',
+            f'PushMFA-Signature device="{d.replace("-", "")}", ts="{ts}", nonce="{n}", sig="{s}"',
             f'PushMFA-Signature device="{d}", ts="{ts}", nonce="{n}", sig="{urlsafe}"',
             f'PushMFA-Signature device="{d}", ts="{ts}", nonce="{n}", sig="{s}!"',
             f'PushMFA-Signature device="{d}", ts="{ts}", nonce="{n}", sig=""',
@@ -315,3 +322,28 @@ def test_rotation_validates(phone, payload):
     body = json.dumps(payload).encode()
     response = send(phone, "PUT", PUSH_TOKEN, body, phone.signature_header("PUT", PUSH_TOKEN, body))
     assert (response.status, response.json()["code"]) == (400, "invalid")
+
+
+@pytest.mark.django_db
+def test_upper_case_device_id_is_the_same_device(phone):
+    body = body_of()
+    header = phone.signature_header("PUT", PUSH_TOKEN, body).replace(phone.device_id, phone.device_id.upper())
+    assert send(phone, "PUT", PUSH_TOKEN, body, header).status == 200
+    assert_invalid_signature(
+        send(phone, "PUT", PUSH_TOKEN, body, header.replace(phone.device_id.upper(), phone.device_id))
+    )
+
+
+def test_request_targets_use_the_asgi_raw_path():
+    from types import SimpleNamespace
+
+    from django_pushmfa.api.authentication import request_targets
+
+    asgi_like = SimpleNamespace(
+        scope={"raw_path": b"/mfa/api/device/push%2Dtoken/", "query_string": b"a=%41"},
+        META={},
+        get_full_path=lambda: "/mfa/api/device/push-token/?a=%41",
+    )
+    assert request_targets(asgi_like) == ["/mfa/api/device/push-token/?a=%41", "/mfa/api/device/push%2Dtoken/?a=%41"]
+    wsgi_like = SimpleNamespace(META={"RAW_URI": "http://evil/absolute"}, get_full_path=lambda: "/p/")
+    assert request_targets(wsgi_like) == ["/p/"]  # only origin-form targets are considered

@@ -4,6 +4,7 @@ clientDataJSON, a "none" attestation object and ECDSA assertion signatures.
 It answers the JSON options the server sends (``options_to_json_dict`` form) with the JSON a browser
 posts (``PublicKeyCredential.toJSON()`` form), so the tests drive the real endpoints end to end.
 """
+
 from __future__ import annotations
 
 import base64
@@ -144,9 +145,7 @@ class SoftwareAuthenticator:
         uv = self.user_verification if uv is None else uv
         auth_data = self.authenticator_data(rp_id or options["rpId"], attested=False, uv=uv, sign_count=sign_count)
         client_data = self.client_data("webauthn.get", options["challenge"], origin)
-        signature = self.private_key.sign(
-            auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
-        )
+        signature = self.private_key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
         return {
             "id": b64url(self.credential_id),
             "rawId": b64url(self.credential_id),

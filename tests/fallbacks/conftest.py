@@ -1,4 +1,5 @@
 """Fixtures for the fallback methods: a JSON API client, the password step, enrolled users."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,9 @@ def password_step(password):
     """Do the password step on the stand-in site's LoginView; asserts the session is now MFA pending."""
 
     def run(client: JSONClient, user, *, expect_pending: bool = True, next_url: str = "/private/"):
-        response = client.post("/accounts/login/", {"username": user.get_username(), "password": password, "next": next_url})
+        response = client.post(
+            "/accounts/login/", {"username": user.get_username(), "password": password, "next": next_url}
+        )
         assert response.status_code == 302, response.content
         is_pending = pending.PENDING_KEY in client.session
         assert is_pending is expect_pending
@@ -62,14 +65,14 @@ def totp_code(secret: str, offset_steps: int = 0) -> str:
 def enroll_totp(logged_in):
     """Enroll TOTP through the API for a logged-in user; returns (client, secret, credential JSON)."""
 
-    def run(user):
-        c = logged_in(user, JSONClient())
+    def run(user, c: JSONClient | None = None):
+        """``c``: a client already fully logged in as ``user`` (needed once the user holds a method)."""
+        c = c or logged_in(user, JSONClient())
         setup = c.post_json("api-totp-setup")
         assert setup.status_code == 201, setup.content
         secret = setup.json()["secret"]
         confirm = c.post_json("api-totp-confirm", {"code": totp_code(secret)})
         assert confirm.status_code == 201, confirm.content
-        c.logout()
         return secret, confirm.json()
 
     return run
@@ -84,13 +87,15 @@ def authenticator():
 def enroll_key(logged_in):
     """Register a software authenticator through the API; returns the credential JSON."""
 
-    def run(user, auth: SoftwareAuthenticator, *, passkey: bool = False):
-        c = logged_in(user, JSONClient())
+    def run(user, auth: SoftwareAuthenticator, *, passkey: bool = False, c: JSONClient | None = None):
+        """``c``: a client already fully logged in as ``user`` (needed once the user holds a method)."""
+        c = c or logged_in(user, JSONClient())
         options = c.post_json("api-webauthn-register-begin", {"passkey": passkey})
         assert options.status_code == 200, options.content
-        done = c.post_json("api-webauthn-register-complete", {"credential": auth.create(options.json()), "label": "Key"})
+        done = c.post_json(
+            "api-webauthn-register-complete", {"credential": auth.create(options.json()), "label": "Key"}
+        )
         assert done.status_code == 201, done.content
-        c.logout()
         return done.json()
 
     return run

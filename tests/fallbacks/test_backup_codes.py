@@ -1,4 +1,5 @@
 """Backup codes: generation, login with one, single use, normalisation, key rotation, concurrency, alerts."""
+
 from __future__ import annotations
 
 import math
@@ -48,7 +49,9 @@ def test_user_without_phone_enrolls_backup_codes_and_logs_in(user, enroll_totp, 
     mail.outbox.clear()
 
     received = []
-    signals.backup_code_used.connect(lambda sender, **kw: received.append(kw["remaining"]), weak=False, dispatch_uid="t")
+    signals.backup_code_used.connect(
+        lambda sender, **kw: received.append(kw["remaining"]), weak=False, dispatch_uid="t"
+    )
     try:
         login = JSONClient()
         password_step(login, user)

@@ -1,4 +1,5 @@
 """TOTP: enrollment without a phone, login through the password step + API, replay, concurrency, back-off."""
+
 from __future__ import annotations
 
 import threading
@@ -93,7 +94,19 @@ def test_older_step_after_newer_one_is_refused(user, enroll_totp):
 
 @pytest.mark.parametrize(
     "code",
-    ["", "12345", "1234567", "abcdef", "12345\x00", "\x00" * 6, "١٢٣٤٥٦", "１２３４５６", "12 34 5x", "²³⁴⁵⁶⁷", "9" * 10000],
+    [
+        "",
+        "12345",
+        "1234567",
+        "abcdef",
+        "12345\x00",
+        "\x00" * 6,
+        "١٢٣٤٥٦",
+        "１２３４５６",
+        "12 34 5x",
+        "²³⁴⁵⁶⁷",
+        "9" * 10000,
+    ],
 )
 def test_malformed_codes_are_invalid_code(user, enroll_totp, password_step, code):
     enroll_totp(user)
@@ -142,7 +155,9 @@ def test_failures_back_off_exponentially(user, enroll_totp, password_step, setti
     assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
     assert 1 <= int(limited["Retry-After"]) <= 10
     assert SecurityEvent.objects.filter(user=user, kind="mfa_failed", detail__method="totp").count() == 3
-    assert throttle.backoff_seconds(3) == 10 and throttle.backoff_seconds(4) == 20 and throttle.backoff_seconds(6) == 80
+    assert (
+        throttle.backoff_seconds(3) == 10 and throttle.backoff_seconds(4) == 20 and throttle.backoff_seconds(6) == 80
+    )
     settings.PUSHMFA_CODE_FAILURE_BACKOFF_MAX = 60
     assert throttle.backoff_seconds(50) == 60
     # once the wait is over the right code works and the streak is forgotten

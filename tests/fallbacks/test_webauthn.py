@@ -1,4 +1,5 @@
 """WebAuthn: registration and login driven by the software authenticator, and every refusal."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,7 @@ from django.core import mail
 
 from django_pushmfa.models import MFACredential, SecurityEvent, WebAuthnKey
 
-from .authenticator import SoftwareAuthenticator, b64url
+from .authenticator import SoftwareAuthenticator, b64url, b64url_decode
 from .conftest import JSONClient
 
 pytestmark = pytest.mark.django_db
@@ -48,24 +49,26 @@ def test_assertion_posted_as_the_body_itself(user, authenticator, enroll_key, pa
 
 
 def test_creation_options(user, logged_in, authenticator, enroll_key):
-    enroll_key(user, authenticator)
     c = logged_in(user)
+    enroll_key(user, authenticator, c=c)
     options = c.post_json("api-webauthn-register-begin").json()
     assert options["rp"] == {"id": "testserver", "name": options["rp"]["name"]} and options["rp"]["name"]
     assert options["attestation"] == "none"
     assert options["authenticatorSelection"]["residentKey"] == "discouraged"
     assert [c["id"] for c in options["excludeCredentials"]] == [b64url(authenticator.credential_id)]
-    assert str(user.pk) not in options["user"]["id"]
+    handle = b64url_decode(options["user"]["id"])
+    assert len(handle) == 32 and str(user.pk).encode() != handle  # opaque, not the user's id
     passkey = c.post_json("api-webauthn-register-begin", {"passkey": True}).json()
     assert passkey["authenticatorSelection"]["residentKey"] == "required"
     assert passkey["authenticatorSelection"]["userVerification"] == "required"
     assert c.post_json("api-webauthn-register-begin", {"passkey": "yes"}).json()["code"] == "invalid"
 
 
-def test_several_keys_per_user(user, enroll_key, password_step):
+def test_several_keys_per_user(user, logged_in, enroll_key, password_step):
     first, second = SoftwareAuthenticator(), SoftwareAuthenticator()
-    enroll_key(user, first)
-    enroll_key(user, second)
+    account = logged_in(user)
+    enroll_key(user, first, c=account)
+    enroll_key(user, second, c=account)
     assert MFACredential.objects.active().filter(user=user, method="webauthn").count() == 2
     c = JSONClient()
     password_step(c, user)
@@ -75,8 +78,8 @@ def test_several_keys_per_user(user, enroll_key, password_step):
 
 
 def test_same_key_cannot_be_registered_twice(user, logged_in, authenticator, enroll_key):
-    enroll_key(user, authenticator)
     c = logged_in(user)
+    enroll_key(user, authenticator, c=c)
     options = c.post_json("api-webauthn-register-begin").json()
     options["excludeCredentials"] = []  # a browser that ignored excludeCredentials
     response = c.post_json("api-webauthn-register-complete", {"credential": authenticator.create(options)})
@@ -217,7 +220,10 @@ def test_cloned_key_sign_count_regression_is_refused(user, authenticator, enroll
     assert WebAuthnKey.objects.get().sign_count == 6
     # an equal count is a regression too
     options = begin_login(attacker)
-    assert attacker.post_json("api-webauthn-complete", {"credential": clone.get(options, sign_count=6)}).status_code == 400
+    assert (
+        attacker.post_json("api-webauthn-complete", {"credential": clone.get(options, sign_count=6)}).status_code
+        == 400
+    )
 
 
 def test_authenticators_without_a_counter(user, authenticator, enroll_key, password_step):
@@ -226,7 +232,10 @@ def test_authenticators_without_a_counter(user, authenticator, enroll_key, passw
         c = JSONClient()
         password_step(c, user)
         options = begin_login(c)
-        assert c.post_json("api-webauthn-complete", {"credential": authenticator.get(options, sign_count=0)}).status_code == 200
+        assert (
+            c.post_json("api-webauthn-complete", {"credential": authenticator.get(options, sign_count=0)}).status_code
+            == 200
+        )
 
 
 def test_forged_signature_is_refused_without_regression_event(user, authenticator, enroll_key, password_step):
@@ -249,7 +258,9 @@ def test_key_of_another_user_is_refused(user, user_factory, enroll_key, password
     password_step(c, user)
     options = begin_login(c)
     options["allowCredentials"] = []
-    assert c.post_json("api-webauthn-complete", {"credential": theirs.get(options)}).json()["code"] == "webauthn_failed"
+    assert (
+        c.post_json("api-webauthn-complete", {"credential": theirs.get(options)}).json()["code"] == "webauthn_failed"
+    )
 
 
 @pytest.mark.parametrize(
@@ -287,7 +298,10 @@ def test_complete_without_begin(user, authenticator, enroll_key, password_step):
     c = JSONClient()
     password_step(c, user)
     options = {"rpId": "testserver", "challenge": b64url(b"c" * 32)}
-    assert c.post_json("api-webauthn-complete", {"credential": authenticator.get(options)}).json()["code"] == "webauthn_failed"
+    assert (
+        c.post_json("api-webauthn-complete", {"credential": authenticator.get(options)}).json()["code"]
+        == "webauthn_failed"
+    )
 
 
 def test_begin_without_keys(user, enroll_totp, password_step):
@@ -298,19 +312,43 @@ def test_begin_without_keys(user, enroll_totp, password_step):
     assert response.status_code == 400 and response.json()["code"] == "webauthn_failed"
 
 
-def test_revoked_key_is_not_offered_nor_accepted(user, authenticator, enroll_key, enroll_totp, password_step):
+def test_revoked_key_is_not_offered_nor_accepted(
+    user, logged_in, authenticator, enroll_key, enroll_totp, password_step
+):
     from django_pushmfa import services
 
-    enroll_totp(user)
-    credential = enroll_key(user, authenticator)
+    account = logged_in(user)
+    enroll_totp(user, account)
+    credential = enroll_key(user, authenticator, c=account)
     c = JSONClient()
     password_step(c, user)
     options = begin_login(c)
     services.revoke_credential(MFACredential.objects.get(pk=credential["id"]), actor=user, reason="lost")
-    assert c.post_json("api-webauthn-complete", {"credential": authenticator.get(options)}).json()["code"] == "webauthn_failed"
+    assert (
+        c.post_json("api-webauthn-complete", {"credential": authenticator.get(options)}).json()["code"]
+        == "webauthn_failed"
+    )
     assert c.post_json("api-webauthn-begin").json()["code"] == "webauthn_failed"
 
 
 def test_browser_endpoints_need_a_pending_login(client):
     assert client.post_json("api-webauthn-begin").json()["code"] == "mfa_not_in_progress"
     assert client.post_json("api-webauthn-register-begin").status_code == 403
+
+
+def test_keys_keep_working_while_the_cache_is_down(user, authenticator, enroll_key, password_step):
+    from unittest import mock
+
+    from django_pushmfa.webauthn.internal import auth
+
+    class DownCache:
+        def add(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+    enroll_key(user, authenticator)
+    c = JSONClient()
+    password_step(c, user)
+    options = begin_login(c)
+    with mock.patch.object(auth, "caches", {"default": DownCache()}):
+        assertion = authenticator.get(options)
+        assert c.post_json("api-webauthn-complete", {"credential": assertion}).status_code == 200

@@ -23,7 +23,9 @@ def add_totp():
     def add(user, primary=None):
         secret = pyotp.random_base32()
         with transaction.atomic():
-            credential = services.add_credential(user, MFACredential.Method.TOTP, label="Phone app", make_primary=primary)
+            credential = services.add_credential(
+                user, MFACredential.Method.TOTP, label="Phone app", make_primary=primary
+            )
             TOTPDevice.objects.create(credential=credential, encrypted_secret=get_adapter().encrypt_secret(secret))
         return secret
 

@@ -92,8 +92,11 @@ def test_full_push_login(browser, user, phone):
     assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.MFA_COMPLETED).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_long_poll_returns_when_answered(browser, phone):
+    """The phone answers from another thread while the browser's poll waits: it returns at once."""
     import threading
+    import time
 
     body = start(browser).json()
     challenge_id, number = body["challenge_id"], body["display_number"]
@@ -103,11 +106,13 @@ def test_long_poll_returns_when_answered(browser, phone):
 
     timer = threading.Timer(0.3, answer)
     timer.start()
+    began = time.monotonic()
     try:
         response = poll(browser, body["poll_url"], wait=20)
     finally:
         timer.join()
     assert response.json()["status"] == "approved"
+    assert time.monotonic() - began < 15  # generous: woken by the answer, not by the timeout
 
 
 def test_wrong_number_denies(browser, phone, user):
@@ -197,8 +202,8 @@ def test_start_bad_bodies(client, user, phone, login_with_password, body):
 def test_approval_after_the_login_completed_otherwise_logs_nobody_in(browser, phone, user, add_totp):
     import pyotp
 
-    from django_pushmfa.models import TOTPDevice
     from django_pushmfa.adapter import get_adapter
+    from django_pushmfa.models import TOTPDevice
 
     body = start(browser).json()
     secret = get_adapter().decrypt_secret(TOTPDevice.objects.get(credential__user=user).encrypted_secret)

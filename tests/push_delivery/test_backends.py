@@ -174,3 +174,16 @@ def test_send_many_turns_a_crash_into_a_result():
 
     [result] = Crashing().send_many([message()])
     assert not result.ok and result.error.provider_code == "crash"
+
+
+def test_await_message_from_async_code():
+    import asyncio
+
+    async def phone():
+        waiting = asyncio.ensure_future(locmem.await_message(lambda m: m.challenge_id == "c-9", timeout=5))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        locmem.PushBackend().send(message(challenge_id="c-9"))
+        return await waiting
+
+    assert asyncio.run(phone()).challenge_id == "c-9"

@@ -65,6 +65,7 @@ class FakeGoogle:
         self.token_answer = (200, {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"})
 
     def send(self, adapter, request, **kwargs):
+        request.sent_timeout = kwargs.get("timeout")
         if request.url == TOKEN_URI:
             self.token_requests.append(request)
             form = parse_qs(request.body.decode() if isinstance(request.body, bytes) else request.body)
@@ -161,6 +162,8 @@ def test_exact_request(google, backend):
         },
         "validate_only": False,
     }
+    # Both the token fetch and the send are bounded by OPTIONS["TIMEOUT"].
+    assert request.sent_timeout == 5 and google.token_requests[0].sent_timeout == 5
     # pyfcm's canonical encoding: compact, sorted keys.
     assert request.body == json.dumps(json.loads(request.body), separators=(",", ":"), sort_keys=True).encode()
 

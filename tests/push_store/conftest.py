@@ -2,6 +2,7 @@
 and on the Redis store (a real Redis), plus a user with a paired phone and browser requests."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from django_pushmfa.models import MFACredential, PushDevice
 from django_pushmfa.push.store import CACHE_STORE, REDIS_STORE, get_store
 from django_pushmfa.push.store.base import PENDING, Challenge, new_challenge_id
 
+CONTEXT = {"ip": "203.0.113.9", "browser": "Firefox 128", "os": "Linux", "location": "unknown location"}
 STORES = {"cache": ("locmem", CACHE_STORE), "redis": ("redis", REDIS_STORE)}
 
 
@@ -42,8 +44,7 @@ def make_challenge():
             status=PENDING,
             created_at=now,
             expires_at=now + ttl,
-            context={"ip": "203.0.113.9", "browser": "Firefox 128", "os": "Linux", "location": "unknown location"},
-            **extra,
+            **{"context": dict(CONTEXT), **extra},
         )
 
     return make
@@ -83,7 +84,7 @@ def browser(user):
     """A factory of browser requests mid-login for ``user``; requests made with ``same=`` share its session."""
     factory = RequestFactory()
 
-    def make(*, same=None, ip="198.51.100.7", user_agent=None):
+    def make(*, same=None, ip="192.0.2.1", user_agent=None):
         request = factory.get("/mfa/", REMOTE_ADDR=ip)
         if user_agent is not None:
             request.META["HTTP_USER_AGENT"] = user_agent
@@ -98,26 +99,37 @@ def browser(user):
 
 
 class CommandCounter:
-    """Counts the commands a Redis client sends (wraps its ``execute_command``)."""
+    """Counts the commands sent through one connection pool, from any thread (Django's caches are
+    per thread, so each thread has its own client object; the pool is process-wide)."""
 
-    def __init__(self, client):
-        self.client = client
+    def __init__(self, pool, original):
+        self.pool = pool
         self.commands: list[str] = []
-        self._original = client.execute_command
+        self._original = original
+        self._lock = threading.Lock()
 
-    def __call__(self, *args, **kwargs):
-        self.commands.append(str(args[0]).upper())
-        return self._original(*args, **kwargs)
+    def wrapper(self):
+        counter = self
+
+        def execute_command(client, *args, **kwargs):
+            if client.connection_pool is counter.pool:
+                with counter._lock:
+                    counter.commands.append(str(args[0]).upper())
+            return counter._original(client, *args, **kwargs)
+
+        return execute_command
 
     def reset(self) -> list[str]:
-        commands, self.commands = self.commands, []
+        with self._lock:
+            commands, self.commands = self.commands, []
         return commands
 
 
 @pytest.fixture
 def redis_commands(monkeypatch):
-    """A counter of the commands the "redis" alias's client sends, with the store's scripts loaded
+    """A counter of the commands sent to the "redis" alias's server, with the store's scripts loaded
     first (so no NOSCRIPT round trip makes counts depend on test order)."""
+    import redis
     from django_redis import get_redis_connection
 
     from django_pushmfa.push.store import redis_scripts
@@ -125,6 +137,6 @@ def redis_commands(monkeypatch):
     client = get_redis_connection("redis")
     for name in ("CREATE", "RESOLVE", "PENDING_FOR_USER", "HIT", "LIFT"):
         client.script_load(getattr(redis_scripts, name))
-    counter = CommandCounter(client)
-    monkeypatch.setattr(client, "execute_command", counter)
+    counter = CommandCounter(client.connection_pool, redis.Redis.execute_command)
+    monkeypatch.setattr(redis.Redis, "execute_command", counter.wrapper())
     return counter

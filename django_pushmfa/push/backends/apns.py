@@ -172,6 +172,11 @@ class PushBackend(BasePushBackend):
         client, self._client = self._client, None
         if client is not None:
             client.pool.close()
+            # Let the transports finish closing (aioapns drops each from the pool when it has).
+            for _ in range(50):
+                if not client.pool.connections:
+                    break
+                await asyncio.sleep(0.01)
 
     def _get_client(self) -> Any:
         if self._client is None:

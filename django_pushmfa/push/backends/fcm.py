@@ -55,9 +55,10 @@ def _make_client_class(fcm_notification: type) -> type:
     """pyfcm's ``FCMNotification`` with a shared, lazily refreshed OAuth token."""
 
     class PushMFAFCMClient(fcm_notification):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
+        def __init__(self, *args: Any, token_timeout: float = 10, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._token_lock = threading.Lock()
+            self._token_timeout = token_timeout
 
         def _get_access_token(self, force: bool = False) -> str:
             # pyfcm refreshes on every call (and calls once per thread); one valid token serves all.
@@ -65,7 +66,15 @@ def _make_client_class(fcm_notification: type) -> type:
                 if force or not self.credentials.valid:
                     import google.auth.transport.requests
 
-                    self.credentials.refresh(google.auth.transport.requests.Request())
+                    base = google.auth.transport.requests.Request()
+                    timeout = self._token_timeout
+
+                    def request(*args: Any, **kwargs: Any) -> Any:
+                        # google-auth would wait up to 120 s for the token endpoint otherwise.
+                        kwargs.setdefault("timeout", timeout)
+                        return base(*args, **kwargs)
+
+                    self.credentials.refresh(request)
                 return self.credentials.token
 
     return PushMFAFCMClient
@@ -85,7 +94,10 @@ class PushBackend(BasePushBackend):
         # so an answered error is reported at once instead of retried with back-off.
         adapter = HTTPAdapter(max_retries=Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0))
         self.client = _make_client_class(fcm_notification)(
-            credentials=credentials, project_id=self.options.get("PROJECT_ID"), adapter=adapter
+            credentials=credentials,
+            project_id=self.options.get("PROJECT_ID"),
+            adapter=adapter,
+            token_timeout=self.timeout,
         )
         if not (getattr(credentials, "project_id", None) or self.options.get("PROJECT_ID")):
             raise PushConfigurationError("FCM: set OPTIONS['PROJECT_ID'] (the credentials do not name a project).")

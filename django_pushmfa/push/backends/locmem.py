@@ -52,3 +52,10 @@ def wait_for_message(predicate: Callable[[PushMessage], bool], timeout: float) -
             if remaining <= 0:
                 return None
             _arrived.wait(remaining)
+
+
+async def await_message(predicate: Callable[[PushMessage], bool], timeout: float) -> PushMessage | None:
+    """:func:`wait_for_message` for async code (ASGI views): waits in a worker thread, not the loop."""
+    import asyncio
+
+    return await asyncio.to_thread(wait_for_message, predicate, timeout)

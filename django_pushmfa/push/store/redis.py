@@ -24,6 +24,7 @@ from .waiters import Change, hub
 logger = logging.getLogger("django_pushmfa")
 T = TypeVar("T")
 
+_SCRIPTS: dict[str, Any] = {}
 READY_TIMEOUT = 2.0  # how long the first waiter of a process waits for the listener to subscribe
 HEALTH_INTERVAL = 15.0  # an idle listener pings this often, to notice a connection that died silently
 
@@ -48,8 +49,6 @@ class RedisChallengeStore(ChallengeStore):
 
         self.cache = caches[alias]
         self._errors = _store_errors()
-        self._scripts: dict[str, Any] = {}
-        self._scripts_client: Any = None
         self.channel = self.key("events")
 
     # --- low level -------------------------------------------------------------------------------
@@ -65,13 +64,12 @@ class RedisChallengeStore(ChallengeStore):
             raise ChallengeStoreUnavailable(f"cache {self.alias!r} is not a django-redis cache") from exc
 
     def _script(self, name: str) -> Any:
-        client = self.client()
-        if client is not self._scripts_client:
-            self._scripts = {}
-            self._scripts_client = client
-        script = self._scripts.get(name)
+        # A Script only computes the SHA and loads itself on NOSCRIPT; any client can run it.
+        script = _SCRIPTS.get(name)
         if script is None:
-            script = self._scripts[name] = client.register_script(getattr(redis_scripts, name))
+            from redis.commands.core import Script
+
+            script = _SCRIPTS[name] = Script(None, getattr(redis_scripts, name).encode())
         return script
 
     def _call(self, fn: Callable[[], T]) -> T:
@@ -82,7 +80,8 @@ class RedisChallengeStore(ChallengeStore):
             raise ChallengeStoreUnavailable(f"challenge store {self.alias!r} failed: {type(exc).__name__}") from exc
 
     def _run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        return self._call(lambda: self._script(name)(keys=list(keys), args=list(args)))
+        script = self._script(name)
+        return self._call(lambda: script(keys=list(keys), args=list(args), client=self.client()))
 
     def ckey(self, challenge_id: str) -> str:
         return self.key(f"c:{challenge_id}")
@@ -297,6 +296,9 @@ class _Listener:
                 if not self._stop.is_set():
                     logger.warning("pushmfa: challenge listener for %r lost Redis; reconnecting", self.alias)
                 self.ready.clear()
+                # Waiters re-read now: with Redis really gone their read fails and the browser gets
+                # 503 at once, instead of a stale "pending" when its wait runs out.
+                hub.recheck_all(self.alias)
             finally:
                 if pubsub is not None:
                     try:

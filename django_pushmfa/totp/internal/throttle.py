@@ -5,19 +5,23 @@ that the user must wait ``PUSHMFA_TOTP_FAILURE_BACKOFF_BASE * 2 ** (n - free)`` 
 ``PUSHMFA_CODE_FAILURE_BACKOFF_MAX``) before the next code is even looked at. TOTP and backup codes
 share the counter so an attacker cannot double the guesses by alternating methods.
 
-State lives in the cache named by ``PUSHMFA_CACHE_ALIAS`` (shared between workers with Redis). A cache
-that cannot be reached fails closed (:class:`~django_pushmfa.exceptions.ChallengeStoreUnavailable`).
+State lives in the cache named by ``PUSHMFA_CACHE_ALIAS`` (shared between workers with Redis). When that
+cache cannot be reached (a Redis outage) the streak is read from the database instead — the
+``mfa_failed`` SecurityEvents of typed codes since the user's last completed MFA step — so TOTP and
+backup codes keep working while push is down, and the back-off still holds (it never fails open).
 """
 from __future__ import annotations
 
 import math
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import caches
+from django.utils import timezone
 
 from ...app_settings import app_settings
-from ...exceptions import ChallengeStoreUnavailable, RateLimited
+from ...exceptions import RateLimited
 
 SCOPE = "code"
 # How long a failure streak is remembered after the last failure.
@@ -37,8 +41,9 @@ def check(user: Any) -> None:
     _, until_key = _keys(user)
     try:
         until = _cache().get(until_key)
-    except Exception as exc:  # the cache client's own errors vary by backend
-        raise ChallengeStoreUnavailable() from exc
+    except Exception:  # the cache client's own errors vary by backend: use the database's record
+        failures, last = _streak_from_events(user)
+        until = last + backoff_seconds(failures) if failures else None
     now = time.time()
     if until is not None and float(until) > now:
         raise RateLimited(math.ceil(float(until) - now), scope=SCOPE)
@@ -70,10 +75,11 @@ def record_failure(user: Any) -> int:
         wait = backoff_seconds(failures)
         if wait:
             cache.set(until_key, time.time() + wait, wait)
-    except ChallengeStoreUnavailable:
-        raise
-    except Exception as exc:
-        raise ChallengeStoreUnavailable() from exc
+    except Exception:
+        # Cache down: the caller records this failure as a SecurityEvent, which the database streak
+        # (read by check()) then counts.
+        failures, _last = _streak_from_events(user)
+        wait = backoff_seconds(failures + 1)
     return wait
 
 
@@ -81,5 +87,27 @@ def reset(user: Any) -> None:
     """Forget the failure streak after a successful code."""
     try:
         _cache().delete_many(list(_keys(user)))
-    except Exception as exc:
-        raise ChallengeStoreUnavailable() from exc
+    except Exception:  # noqa: S110 - the database streak ends with the mfa_completed event that follows
+        pass
+
+
+def _streak_from_events(user: Any) -> tuple[int, float]:
+    """``(failures, unix time of the last one)`` of typed codes since the last completed MFA step.
+
+    The fallback when the cache is unreachable; reads the SecurityEvent log (two indexed queries).
+    """
+    from ...models import SecurityEvent
+
+    since = timezone.now() - timedelta(seconds=STREAK_TTL)
+    events = SecurityEvent.objects.filter(user=user, created_at__gte=since)
+    completed = (
+        events.filter(kind=SecurityEvent.Kind.MFA_COMPLETED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    failed = events.filter(kind=SecurityEvent.Kind.MFA_FAILED, detail__method__in=["totp", "backup_codes"])
+    if completed is not None:
+        failed = failed.filter(created_at__gt=completed)
+    times = list(failed.order_by("-created_at").values_list("created_at", flat=True)[:64])
+    return len(times), (times[0].timestamp() if times else 0.0)

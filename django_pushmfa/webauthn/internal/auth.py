@@ -4,11 +4,13 @@
   the request's own origin; RP name: ``PUSHMFA_WEBAUTHN_RP_NAME`` or the site's name. Set the first
   two explicitly in production (the request's Host is only as trustworthy as ALLOWED_HOSTS).
 - A ceremony's challenge lives in the session and is single use: it is popped when the ceremony
-  completes, and a cache marker makes two concurrent completions with one challenge fail too.
+  completes, and a cache marker makes two concurrent completions with one challenge fail too
+  (skipped, with a warning, while the cache is unreachable: keys keep working when push cannot).
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from typing import Any
 
@@ -21,12 +23,14 @@ from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredential
 
 from ...adapter import get_adapter
 from ...app_settings import app_settings
-from ...exceptions import ChallengeStoreUnavailable, PushMFAError
+from ...exceptions import PushMFAError
 from ...models import WebAuthnKey
 
 REGISTRATION_SESSION_KEY = "pushmfa_webauthn_registration"
 AUTHENTICATION_SESSION_KEY = "pushmfa_webauthn_authentication"
 USER_HANDLE_SALT = "django_pushmfa.webauthn.user_handle"
+
+logger = logging.getLogger("django_pushmfa")
 
 
 class WebAuthnFailed(PushMFAError):
@@ -112,12 +116,16 @@ def pop_state(request: HttpRequest, key: str, user: Any) -> dict[str, Any]:
     if time.time() >= expires_at:
         raise WebAuthnFailed("ceremony expired")
     # Concurrent requests of one session may both have read the state before either saved the
-    # session; the cache marker lets exactly one of them use the challenge.
+    # session; the cache marker lets exactly one of them use the challenge. Security keys must keep
+    # working while the cache (and so push) is down, so an unreachable cache skips the marker: the
+    # session pop still makes the challenge single use for sequential requests, and the sign count's
+    # conditional UPDATE still stops a replay of a key that keeps a counter.
     marker = "pushmfa:webauthn:challenge:" + hashlib.sha256(challenge.encode()).hexdigest()
     try:
         first = caches[app_settings.CACHE_ALIAS].add(marker, 1, int(app_settings.WEBAUTHN_TIMEOUT) + 60)
-    except Exception as exc:
-        raise ChallengeStoreUnavailable() from exc
+    except Exception:
+        logger.warning("pushmfa: cache unreachable; WebAuthn challenge marker skipped", exc_info=True)
+        first = True
     if not first:
         raise WebAuthnFailed("challenge already used")
     return state
