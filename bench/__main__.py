@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run (under a minute)")
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results folder")
-    parser.add_argument("--waiters", type=int, help="concurrent waiters (default 10000, quick 500)")
+    parser.add_argument("--waiters", type=int, help="concurrent waiters (default 10000, quick 300)")
+    parser.add_argument("--redis-url", default=os.environ.get("PUSHMFA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+                        help="the Redis db the run owns (flushed at start and end; default db 13)")
     args = parser.parse_args(argv)
     cfg: Config = QUICK if args.quick else DEFAULT
     if args.waiters:
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ.setdefault("PUSHMFA_DB", "postgres")
-    os.environ.setdefault("PUSHMFA_REDIS_URL", "redis://127.0.0.1:6379/13")
+    os.environ["PUSHMFA_REDIS_URL"] = args.redis_url
     import django
 
     django.setup()

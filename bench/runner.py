@@ -15,8 +15,6 @@ from .config import Config
 from .scenarios import growth, monitor, throughput, waiters, wake
 from .scenarios.common import make_virtual_users
 
-REDIS_DB = 13
-
 
 def _raise_fd_limit() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -47,7 +45,9 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
 
     scen = results["scenarios"]
     results["fd_limit"] = _raise_fd_limit()
-    _log("database pushmfa_bench: drop, create, migrate; Redis db 13: flush")
+    from django.conf import settings
+
+    _log(f"database {settings.DATABASES['default']['NAME']}: drop, create, migrate; {settings.BENCH_REDIS_URL}: flush")
     seed.recreate_database()
     seed.flush_redis()
     n_users = max(cfg.phones, cfg.waiters if "waiters" in only else 0)
@@ -82,7 +82,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
     try:
         _log("starting gunicorn (WSGI, 2 gthread workers) and uvicorn (ASGI, 2 workers)")
         started["wsgi"] = servers.start("wsgi", env, log_dir)
-        started["asgi"] = servers.start("asgi", env, log_dir)
+        started["asgi"] = servers.start("asgi", {**env, "PUSHMFA_BENCH_ASYNC_POLL": "1"}, log_dir)
         results["servers"] = {k: {"port": s.port, "workers": len(s.worker_pids())} for k, s in started.items()}
         addr = {k: (s.host, s.port) for k, s in started.items()}
 
@@ -112,7 +112,8 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
 
         def monitor_run() -> dict[str, Any]:
             vus = make_virtual_users(phones[:1], cfg.monitor_logins + 2)
-            return monitor.run(vus, addr["wsgi"], logins=cfg.monitor_logins, db=REDIS_DB)
+            db = int(seed.redis_client().connection_pool.connection_kwargs.get("db", 0))
+            return monitor.run(vus, addr["wsgi"], logins=cfg.monitor_logins, db=db)
 
         def two_servers() -> dict[str, Any]:
             out = {}
@@ -133,7 +134,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
             from django_pushmfa.push.store import get_store
 
             n = cfg.waiters
-            sample = phones[: min(cfg.waiters_sample, len(phones))]
+            sample = phones[: min(cfg.waiters_sample, len(phones), n)]
             waiter_users = [p.user_id for p in sample] + [u for u in user_ids if u not in {p.user_id for p in sample}]
             waiter_users = waiter_users[:n]
             sessions = seed.pending_sessions(waiter_users)
@@ -146,7 +147,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
                 numbers[s.user_id] = challenge.display_number
             connections.close_all()
             return asyncio.run(waiters.run(
-                started["asgi"], sessions, challenge_ids, sample, numbers, ramp_per_s=cfg.waiters_ramp_per_s,
+                started["asgi"], sessions, challenge_ids, sample, numbers, poll_suffix="async/", ramp_per_s=cfg.waiters_ramp_per_s,
                 settle_s=60, hold_s=12, approve_per_s=50, time_limit=cfg.time_limit))
 
         guarded("wake", wake_both)

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "CHALLENGE_TTL": 120,  # answer window, seconds (as the seed)
     "CHALLENGE_GRACE": 30,  # how long an answered challenge stays readable for the browser
     "LONG_POLL_MAX_WAIT": 30,
+    "ASYNC_POLL": False,  # True (ASGI sites): poll_url points at the native async poll view
     # --- number matching
     "NUMBER_MODE": "choices",  # "choices" (pick among decoys) or "entry" (type it)
     "NUMBER_DIGITS": 2,  # 2..6

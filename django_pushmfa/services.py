@@ -45,7 +45,8 @@ def record_event(
         user=user,
         kind=kind,
         ip=ip or None,
-        user_agent=(user_agent or "")[:512],
+        # A client-sent header: PostgreSQL refuses NUL in text columns (a 500 instead of the answer).
+        user_agent=(user_agent or "").replace("\x00", "")[:512],
         actor=actor if (actor is not None and getattr(actor, "pk", None)) else None,
         credential=credential,
         detail=detail,

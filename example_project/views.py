@@ -1,11 +1,22 @@
 """The example site's own pages: a public home page and a page that needs login."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from django_pushmfa.models import MFACredential, SecurityEvent
+
+# How the dashboard says which second step was used (the session keeps the method's code).
+METHOD_LABELS = {
+    "push": "your phone",
+    "totp": "an authenticator app",
+    "webauthn": "a security key or passkey",
+    "backup_code": "a backup code",
+}
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -15,9 +26,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """What a signed-in user sees: their methods and recent security events (from the app's models)."""
+    method = request.session.get("pushmfa_method")
     context = {
         "credentials": MFACredential.objects.active().for_user(request.user),
         "events": SecurityEvent.objects.filter(user=request.user).select_related("actor")[:8],
-        "mfa_method": request.session.get("pushmfa_method"),
+        "mfa_method": method,
+        "mfa_method_label": METHOD_LABELS.get(method, method),
+        "just_now": timezone.now() - timedelta(minutes=1),
     }
     return render(request, "dashboard.html", context)

@@ -37,9 +37,10 @@ def established_connections(port: int) -> int:
 
 
 class Waiter:
-    def __init__(self, session: BrowserSession, challenge_id: str, addr: tuple[str, int]) -> None:
+    def __init__(self, session: BrowserSession, challenge_id: str, addr: tuple[str, int], poll_suffix: str) -> None:
         self.browser = Browser(addr[0], addr[1], cookies=session.cookies(), csrf_token=session.csrf_token)
-        self.path = f"{flows.API}push/{challenge_id}/?wait=30"
+        self.challenge_id = challenge_id
+        self.path = f"{flows.API}push/{challenge_id}/{poll_suffix}?wait=30"
         self.in_flight = False
         self.status: str | None = None
         self.returned_at: float | None = None
@@ -70,7 +71,7 @@ class Waiter:
 
 
 async def run(server: Server, sessions: list[BrowserSession], challenge_ids: list[str], sample: list[Phone],
-              sample_numbers: dict[str, str], *, ramp_per_s: int, settle_s: float, hold_s: float,
+              sample_numbers: dict[str, str], *, poll_suffix: str = "", ramp_per_s: int, settle_s: float, hold_s: float,
               approve_per_s: int, time_limit: float) -> dict[str, Any]:
     """``sessions[i]`` waits on ``challenge_ids[i]``; the first ``len(sample)`` belong to ``sample``'s users."""
     addr = (server.host, server.port)
@@ -78,7 +79,7 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
     rss_before = server.workers_rss()
     conns_before = established_connections(server.port)
     stop = asyncio.Event()
-    waiters = [Waiter(s, c, addr) for s, c in zip(sessions, challenge_ids, strict=True)]
+    waiters = [Waiter(s, c, addr, poll_suffix) for s, c in zip(sessions, challenge_ids, strict=True)]
     tasks: list[asyncio.Task] = []
     batch = max(1, ramp_per_s // 10)
     stages: list[dict[str, Any]] = []
@@ -123,7 +124,7 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
         if time.monotonic() > deadline:
             break
         waiter = by_user[phone.user_id]
-        challenge_id = waiter.path.split("/")[-2]
+        challenge_id = waiter.challenge_id
         try:
             resp = await flows.device_approve(phone_conn, phone, challenge_id, sample_numbers[phone.user_id])
             approvals.append((waiter, resp))

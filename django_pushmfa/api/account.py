@@ -12,9 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..internal import account
+from . import browser_serializers as ser
 from .base import PushMFAAPIView
 from .exceptions import APIError
 from .permissions import IsFullyAuthenticated
+from .schema import error_responses, extend_schema
 
 
 class AccountAPIView(PushMFAAPIView):
@@ -27,6 +29,12 @@ class AccountAPIView(PushMFAAPIView):
 class CredentialListView(AccountAPIView):
     """``GET api/credentials/`` → ``{"credentials": [{"id", "method", "label", "is_primary", ...}]}``."""
 
+    @extend_schema(
+        operation_id="account_credentials_list",
+        summary="The user's active credentials (no secrets)",
+        responses={200: ser.CredentialListSerializer, **error_responses(403)},
+        tags=["account"],
+    )
     def get(self, request: Request) -> Response:
         return Response({"credentials": [c.as_json() for c in account.list_credentials(request.user)]})
 
@@ -34,6 +42,12 @@ class CredentialListView(AccountAPIView):
 class CredentialDetailView(AccountAPIView):
     """``DELETE api/credentials/<id>/`` → ``204``: revoked (never deleted), a security event recorded."""
 
+    @extend_schema(
+        operation_id="account_credential_revoke",
+        summary="Revoke one of the user's credentials",
+        responses={204: None, **error_responses(403, 404)},
+        tags=["account"],
+    )
     def delete(self, request: Request, credential_id: str) -> Response:
         account.revoke_own_credential(request._request, credential_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -42,6 +56,13 @@ class CredentialDetailView(AccountAPIView):
 class CredentialPrimaryView(AccountAPIView):
     """``POST api/credentials/<id>/primary/`` → ``200`` the credential as listed (extension)."""
 
+    @extend_schema(
+        operation_id="account_credential_make_primary",
+        summary="Make a credential the primary method (extension)",
+        request=None,
+        responses={200: ser.ListedCredentialSerializer, **error_responses(400, 403, 404)},
+        tags=["account"],
+    )
     def post(self, request: Request, credential_id: str) -> Response:
         try:
             credential = account.make_primary(request._request, credential_id)

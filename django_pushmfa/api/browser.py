@@ -22,9 +22,11 @@ from ..internal import login as login_flow
 from ..internal import pending
 from ..internal.methods import get_mfa_options
 from ..models import MFACredential
+from . import browser_serializers as ser
 from .base import PushMFAAPIView
 from .exceptions import APIError, MFANotInProgress
 from .permissions import HasPendingLogin
+from .schema import error_responses, extend_schema
 
 # Session key: the browser asked to be remembered when its push is approved (see api-push-start).
 REMEMBER_KEY = "pushmfa_remember_browser"
@@ -37,12 +39,15 @@ def iso(timestamp: float) -> str:
 
 def parse_wait(raw: str | None) -> int:
     """The poll's ``wait``: 0..LONG_POLL_MAX_WAIT; larger counts as the maximum; else ``400 invalid``."""
+    maximum = int(app_settings.LONG_POLL_MAX_WAIT)
     if raw is None or raw == "":
         return 0
     text = raw.strip()
-    if not text.isdigit() or not text.isascii():  # rejects "-1", "1.5", "abc", "²"
+    if not text.isascii() or not text.isdigit():  # rejects "-1", "1.5", "abc", "²"
         raise APIError("invalid", _("wait must be a whole number of seconds from 0 to 30."), 400)
-    return min(int(text[:6]), int(app_settings.LONG_POLL_MAX_WAIT))
+    digits = text.lstrip("0") or "0"
+    # Never int() a huge string (Python refuses past 4300 digits): anything that long is "large".
+    return maximum if len(digits) > 6 else min(int(digits), maximum)
 
 
 def pending_user(request: Request) -> Any:
@@ -53,6 +58,12 @@ def pending_user(request: Request) -> Any:
         pending.clear(request._request)
         raise MFANotInProgress()
     return user
+
+
+def poll_url(challenge_id: str) -> str:
+    """Where the browser polls: the async view on ASGI sites (``PUSHMFA_ASYNC_POLL``), else the sync one."""
+    name = "pushmfa:api-push-poll-async" if app_settings.ASYNC_POLL else "pushmfa:api-push-poll"
+    return reverse(name, args=[challenge_id])
 
 
 class HoldsChallengeBinding(BasePermission):
@@ -80,6 +91,12 @@ class MethodsView(PushMFAAPIView):
     authentication_classes: list = []
     permission_classes = [HasPendingLogin]
 
+    @extend_schema(
+        operation_id="browser_methods",
+        summary="The methods this login can be completed with",
+        responses={200: ser.MethodListSerializer, **error_responses(403)},
+        tags=["browser"],
+    )
     def get(self, request: Request) -> Response:
         user = pending_user(request)
         return Response({"methods": [option.as_json() for option in get_mfa_options(user)]})
@@ -95,6 +112,13 @@ class PushStartView(PushMFAAPIView):
     authentication_classes: list = []
     permission_classes = [HasPendingLogin]
 
+    @extend_schema(
+        operation_id="browser_push_start",
+        summary="Send a push with a number to the user's phones",
+        request=ser.PushStartRequestSerializer,
+        responses={201: ser.PushStartSerializer, **error_responses(400, 403, 409, 413, 423, 429, 503)},
+        tags=["browser"],
+    )
     def post(self, request: Request) -> Response:
         data = request.data
         if not isinstance(data, dict):
@@ -112,7 +136,7 @@ class PushStartView(PushMFAAPIView):
                 "challenge_id": challenge.id,
                 "display_number": challenge.display_number,
                 "expires_at": iso(challenge.expires_at),
-                "poll_url": reverse("pushmfa:api-push-poll", args=[challenge.id]),
+                "poll_url": poll_url(challenge.id),
             },
             status=status.HTTP_201_CREATED,
         )
@@ -130,6 +154,13 @@ class PushPollView(PushMFAAPIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [HoldsChallengeBinding]
 
+    @extend_schema(
+        operation_id="browser_push_poll",
+        summary="The push's status (long poll with wait); the first 'approved' logs the session in",
+        parameters=[ser.PushPollQuerySerializer],
+        responses={200: ser.PushPollSerializer, **error_responses(400, 403, 404, 503)},
+        tags=["browser"],
+    )
     def get(self, request: Request, challenge_id: str) -> Response:
         wait = parse_wait(request.query_params.get("wait"))
         from ..push.internal import challenges

@@ -28,6 +28,7 @@ from ..exceptions import ChallengeNotFound, WrongNumber
 from ..internal import pairing
 from ..internal.signing import UnsupportedKey
 from ..models import PushDevice, SecurityEvent
+from ..push.internal import challenges as challenge_flows
 from . import device_serializers as ser
 from .authentication import DeviceSignatureAuthentication, IsSignedDevice, mark_seen
 from .base import PushMFAAPIView
@@ -35,14 +36,6 @@ from .permissions import IsFullyAuthenticated
 from .schema import error_responses, extend_schema
 
 UNREGISTER_REASON = "unregistered by device"
-
-
-def _flows() -> Any:
-    # Imported on use: the challenge flows import the store and push delivery, which the rest of
-    # this module (registration, pairing) never needs.
-    from ..push.internal import challenges
-
-    return challenges
 
 
 def challenge_id_or_404(raw: str) -> str:
@@ -108,7 +101,7 @@ class DeviceChallengeListView(SignedDeviceView):
         tags=["device"],
     )
     def get(self, request: Request) -> Response:
-        challenges = _flows().pending_for_device(request.auth)
+        challenges = challenge_flows.pending_for_device(request.auth)
         return Response({"challenges": [c.to_device_json() for c in challenges]})
 
 
@@ -122,7 +115,7 @@ class DeviceChallengeView(SignedDeviceView):
         tags=["device"],
     )
     def get(self, request: Request, challenge_id: str) -> Response:
-        challenge = _flows().get_for_device(request.auth, challenge_id_or_404(challenge_id))
+        challenge = challenge_flows.get_for_device(request.auth, challenge_id_or_404(challenge_id))
         return Response(challenge.to_device_json())
 
 
@@ -146,7 +139,7 @@ class DeviceRespondView(SignedDeviceView):
         data = serializer.validated_data
         device: PushDevice = request.auth
         try:
-            challenge = _flows().respond(
+            challenge = challenge_flows.respond(
                 device, challenge_id, data["decision"], data.get("selected_number"), request=request._request
             )
         except WrongNumber:

@@ -6,7 +6,7 @@ from django.urls import path  # noqa: F401
 from ..backup_codes.urls import api_urlpatterns as backup_codes_api
 from ..totp.urls import api_urlpatterns as totp_api
 from ..webauthn.urls import api_urlpatterns as webauthn_api
-from . import account, browser, device
+from . import account, browser, browser_async, device
 from .schema import schema_urlpatterns
 
 urlpatterns: list = [
@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("methods/", browser.MethodsView.as_view(), name="api-methods"),
     path("push/", browser.PushStartView.as_view(), name="api-push-start"),
     path("push/<str:challenge_id>/", browser.PushPollView.as_view(), name="api-push-poll"),
+    path("push/<str:challenge_id>/async/", browser_async.push_poll, name="api-push-poll-async"),
     # account endpoints (fully logged in)
     path("credentials/", account.CredentialListView.as_view(), name="api-credentials"),
     path("credentials/<str:credential_id>/", account.CredentialDetailView.as_view(), name="api-credential"),

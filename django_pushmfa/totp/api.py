@@ -43,8 +43,8 @@ def code_from(request: Request) -> str:
 
 def label_from(request: Request) -> str:
     label = body(request).get("label", "")
-    if not isinstance(label, str):
-        raise APIError("invalid", {"label": [str(_("Must be a string."))]}, 400)
+    if not isinstance(label, str) or "\x00" in label:  # PostgreSQL refuses NUL in text columns
+        raise APIError("invalid", {"label": [str(_("Must be a string without NUL characters."))]}, 400)
     return label.strip()[:100]
 
 
@@ -110,7 +110,9 @@ class TOTPSetupView(PushMFAAPIView):
     )
     def post(self, request: Request) -> Response:
         setup = flows.begin_setup(request._request, request.user)
-        return Response({"secret": setup.secret, "otpauth_uri": setup.otpauth_uri}, status=status.HTTP_201_CREATED)
+        response = Response({"secret": setup.secret, "otpauth_uri": setup.otpauth_uri}, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"  # the seed: no cache may keep a copy
+        return response
 
 
 class TOTPConfirmView(PushMFAAPIView):

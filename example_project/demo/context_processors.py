@@ -6,6 +6,6 @@ from django_pushmfa.app_settings import app_settings
 
 def site(request: HttpRequest) -> dict:
     return {
-        "site_name": getattr(settings, "PUSHMFA_SITE_NAME", "Acme Workspace"),
+        "brand_name": getattr(settings, "PUSHMFA_SITE_NAME", "Acme Workspace"),
         "simulator_enabled": app_settings.PHONE_SIMULATOR_ENABLED,
     }

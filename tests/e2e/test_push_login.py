@@ -53,8 +53,9 @@ def test_wrong_number_is_denied_and_send_again_works(site, phone_sized):
 
     challenge = open_push_on_phone(sim)
     screenshot(sim, "simulator_phone")
-    wrong = next(c for c in challenge.locator("[data-sim-choice]").all() if c.get_attribute("data-sim-choice") != number)
-    wrong.click()
+    choices = [c.get_attribute("data-sim-choice") for c in challenge.locator("[data-sim-choice]").all()]
+    wrong = next(c for c in choices if c != number)
+    challenge.locator(f'[data-sim-choice="{wrong}"]').click()
     assert sim_result(sim) == "wrong_number"
 
     denied = page.locator('[data-pushmfa-state="denied"]')

@@ -8,6 +8,7 @@ import re
 import shutil
 
 import pytest
+from django.db import connections
 
 from django_pushmfa.models import SecurityEvent, WebAuthnKey
 
@@ -40,8 +41,13 @@ def page(monkeypatch):
                 }
             },
         )
-        yield page
-        browser.close()
+        try:
+            yield page
+        finally:
+            # ORM calls made while Playwright's sync API runs get a connection of their own context;
+            # close it here, or PostgreSQL refuses to drop the test database.
+            connections.close_all()
+            browser.close()
 
 
 def sign_in_with_password(page, live_server, user, password):

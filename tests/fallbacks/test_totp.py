@@ -219,3 +219,13 @@ def test_concurrent_submissions_of_one_code_succeed_once(user, enroll_totp):
         t.join()
     assert len(results) == threads_n
     assert results.count("ok") == 1
+
+
+def test_secret_key_rotation_keeps_totp_working(user, enroll_totp, settings):
+    secret, _ = enroll_totp(user)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-brand-new-secret-key-0123456789-abcdefghijklmnop"
+    with pytest.raises(InvalidCode):  # the seed cannot be decrypted without the old key
+        flows.verify_login(None, user, totp_code(secret, 1))
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert flows.verify_login(None, user, totp_code(secret, 1))

@@ -1,14 +1,20 @@
-"""Database connection errors during a login fail closed: nobody is logged in, no session holds a user."""
+"""Database errors during a login fail closed: the login is refused, no stored session holds the user.
+
+Django answers an unhandled database error with a 500 and does not save the session of a 500 answer,
+so a ``login()`` that already ran in the failing request is never persisted. The app does not turn
+database errors into another status on purpose: a non-500 answer would save that session.
+"""
 from __future__ import annotations
 
 import logging
 
+import pyotp
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 
-from .conftest import is_logged_in, password_login
+from .conftest import API, is_logged_in, json_post, new_browser, password_login, poll, start_push
 
 pytestmark = pytest.mark.django_db
 
@@ -24,23 +30,60 @@ def _fail_on(table: str):
     return wrapper
 
 
-def _no_session_is_logged_in() -> None:
-    for session in Session.objects.all():
-        assert SESSION_KEY not in session.get_decoded()
+def logged_in_sessions() -> set[str]:
+    """Keys of the stored sessions that hold a logged-in user."""
+    return {s.session_key for s in Session.objects.all() if SESSION_KEY in s.get_decoded()}
 
 
-@pytest.mark.parametrize("table", ["pushmfa_mfacredential", "pushmfa_securityevent"])
-def test_credential_lookup_failure_during_password_step_fails_closed(client, totp_user, password, table, caplog):
-    client.raise_request_exception = False
-    with connection.execute_wrapper(_fail_on(table)):
-        response = password_login(client, totp_user, password)
-    # either an error answer or the pending state, but never a logged-in session
+def _refused(client, response, caplog, before: set[str]) -> None:
+    assert response.status_code == 500
     assert not is_logged_in(client)
-    _no_session_is_logged_in()
-    page = client.get("/private/", HTTP_ACCEPT="application/json")
-    assert page.status_code == 302
-    assert "/private/" not in page["Location"] or page["Location"].startswith(("/accounts/login/", "/mfa/"))
-    if response.status_code >= 500:
-        # the failure is visible to operators, once
-        assert [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged_in_sessions() == before  # no new logged-in session was stored
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "django.request"]
+    assert len(errors) == 1  # visible to operators, once
+    assert client.get("/api/whoami/", HTTP_ACCEPT="application/json").status_code == 403
 
+
+def test_credential_lookup_failure_during_the_password_step(client, totp_user, password, caplog):
+    client.raise_request_exception = False
+    before = logged_in_sessions()
+    with connection.execute_wrapper(_fail_on("pushmfa_mfacredential")):
+        response = password_login(client, totp_user, password)
+    _refused(client, response, caplog, before)
+    # the database is back: the same browser goes through the MFA step as usual
+    assert password_login(client, totp_user, password).status_code == 302
+    assert not is_logged_in(client)
+    ok = json_post(client, API + "totp/verify/", {"code": pyotp.TOTP(totp_user.totp_secret).now()})
+    assert ok.status_code == 200 and is_logged_in(client)
+
+
+def test_totp_lookup_failure_during_the_mfa_step(pending_client, totp_user, caplog):
+    pending_client.raise_request_exception = False
+    code = pyotp.TOTP(totp_user.totp_secret).now()
+    before = logged_in_sessions()
+    with connection.execute_wrapper(_fail_on("pushmfa_totpdevice")):
+        response = json_post(pending_client, API + "totp/verify/", {"code": code})
+    _refused(pending_client, response, caplog, before)
+
+
+@pytest.mark.django_db(transaction=True)  # a failed INSERT inside the test's own transaction would poison it
+def test_failure_while_completing_an_approved_push(push_user, password, caplog):
+    """The approval is verified but recording the login fails: nobody is logged in, and the
+    approval is spent (it cannot be replayed once the database is back)."""
+    browser = new_browser(push_user, password)
+    browser.raise_request_exception = False
+    started = start_push(browser)
+    assert push_user.phone.approve(started["challenge_id"], started["display_number"]).status_code == 200
+    before = logged_in_sessions()
+    with connection.execute_wrapper(_fail_on("pushmfa_securityevent")):
+        response = poll(browser, started["challenge_id"])
+    _refused(browser, response, caplog, before)
+    again = poll(browser, started["challenge_id"])
+    assert again.status_code in (200, 403)
+    assert again.status_code == 403 or again.json()["status"] != "approved"
+    assert not is_logged_in(browser)
+    # a fresh push completes the login
+    started = start_push(browser)
+    push_user.phone.approve(started["challenge_id"], started["display_number"])
+    assert poll(browser, started["challenge_id"]).json()["status"] == "approved"
+    assert is_logged_in(browser)

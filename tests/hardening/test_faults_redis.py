@@ -139,3 +139,24 @@ def test_push_works_again_after_redis_returns(enrolled, outage_cache, password):
         approve.join()
     assert answer.json()["status"] == "approved", answer.content
     assert is_logged_in(browser)
+
+
+def test_security_keys_work_while_redis_is_down(enrolled, outage_cache, password, account_client):
+    from tests.fallbacks.authenticator import SoftwareAuthenticator
+
+    key = SoftwareAuthenticator()
+    options = json_post(account_client, API + "webauthn/register/begin/", {"passkey": False})
+    assert options.status_code == 200, options.content
+    done = json_post(
+        account_client, API + "webauthn/register/complete/", {"credential": key.create(options.json()), "label": "Key"}
+    )
+    assert done.status_code == 201, done.content
+
+    outage_cache.stop()
+    browser = new_browser(enrolled, password)
+    _unavailable(json_post(browser, API + "push/"))
+    begin = json_post(browser, API + "webauthn/begin/")
+    assert begin.status_code == 200, begin.content
+    ok = json_post(browser, API + "webauthn/complete/", {"credential": key.get(begin.json())})
+    assert ok.status_code == 200, ok.content
+    assert is_logged_in(browser)

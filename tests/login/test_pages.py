@@ -199,3 +199,46 @@ def test_required_mfa_sends_unenrolled_users_to_enrollment(client, user, login_w
     assert response.status_code == 302 and response["Location"].startswith("/mfa/account/")
     page = client.get("/mfa/account/", **HTML)
     assert "requires two-step verification" in page.content.decode()
+
+
+def test_trust_this_browser(client, totp_user, login_with_password, settings):
+    settings.PUSHMFA_TRUST_BROWSER_DAYS = 7
+    login_with_password(client, totp_user)
+    html = client.get(PAGE + "?method=totp", **HTML).content.decode()
+    assert 'name="remember"' in html and "Trust this browser for 7 days" in html
+    code = pyotp.TOTP(totp_user.totp_secret).now()
+    response = client.post(PAGE, {"action": "totp", "code": code, "remember": "on"})
+    assert response.status_code == 302
+    assert response.cookies["pushmfa_trust"]["max-age"] == 7 * 86400
+    assert response.cookies["pushmfa_trust"]["httponly"]
+    assert SecurityEvent.objects.filter(user=totp_user, kind="browser_trusted").count() == 1
+    client.post("/accounts/logout/")
+    login_with_password(client, totp_user)
+    assert client.session[SESSION_KEY] == str(totp_user.pk)  # the MFA step was skipped
+    # Revoking a credential changes the security fingerprint: the trust ends.
+    client.post("/accounts/logout/")
+    MFACredential.objects.filter(user=totp_user, method="push").update(revoked_at="2026-01-01T00:00:00Z")
+    login_with_password(client, totp_user)
+    assert SESSION_KEY not in client.session
+
+
+def test_no_trust_checkbox_when_off(client, totp_user, login_with_password):
+    login_with_password(client, totp_user)
+    assert 'name="remember"' not in client.get(PAGE + "?method=totp", **HTML).content.decode()
+    code = pyotp.TOTP(totp_user.totp_secret).now()
+    response = client.post(PAGE, {"action": "totp", "code": code, "remember": "on"})
+    assert "pushmfa_trust" not in response.cookies
+
+
+def test_complete_login_refuses_another_user(rf, user_factory, add_totp):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from django_pushmfa.internal.login import complete_login
+
+    alice, mallory = user_factory(), user_factory()
+    request = rf.post("/")
+    request.session = SessionStore()
+    pending.begin(request, alice, "django_pushmfa.auth_backends.MFAModelBackend")
+    with pytest.raises(PermissionError):
+        complete_login(request, mallory, "totp")
+    assert SESSION_KEY not in request.session

@@ -102,7 +102,12 @@ def test_long_poll_returns_when_answered(browser, phone):
     challenge_id, number = body["challenge_id"], body["display_number"]
 
     def answer():
-        phone.respond(challenge_id, "approve", selected_number=number)
+        from django.db import connection
+
+        try:
+            phone.respond(challenge_id, "approve", selected_number=number)
+        finally:
+            connection.close()  # this thread's own connection, or the test database cannot be dropped
 
     timer = threading.Timer(0.3, answer)
     timer.start()

@@ -118,6 +118,11 @@ def test_context_from_the_request(settings):
     assert build_context(request)["location"] == "Amsterdam, NL (192.0.2.44)"
 
 
+def test_context_drops_control_characters():
+    request = RequestFactory().get("/", HTTP_USER_AGENT="Mozilla/5.0\x00evil\u202e\nFirefox/128.0")
+    assert build_context(request)["user_agent"] == "Mozilla/5.0evilFirefox/128.0"
+
+
 def fake_resolver(ip):
     return f"Amsterdam, NL ({ip})"
 

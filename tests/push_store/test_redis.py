@@ -12,7 +12,8 @@ from django_pushmfa.exceptions import ChallengeStoreUnavailable
 from django_pushmfa.push.internal import challenges
 from django_pushmfa.push.store import get_store
 from django_pushmfa.push.store.base import APPROVED, CONSUMED, PENDING, RateLimit
-from django_pushmfa.push.store.redis import RedisChallengeStore, _Listener
+from django_pushmfa.push.store.listener import Listener
+from django_pushmfa.push.store.redis import RedisChallengeStore
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +145,7 @@ def test_listener_survives_a_lost_connection_and_misses_nothing(rstore, client, 
     rstore.transition(challenge.id, PENDING, APPROVED)
     waiter.join(10)
     assert result["challenge"].status == APPROVED
-    listener = _Listener.for_store(rstore)
+    listener = Listener.for_store(rstore)
     assert listener.ready.wait(5)
     # Later changes reach waiters again.
     second = make_challenge("2")

@@ -105,6 +105,23 @@ def get_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
     return _settle(challenge)
 
 
+def release_db_connections() -> None:
+    """Hand this thread's database connections back before a long-poll waits (up to 30 s).
+
+    A waiting browser needs no database; without this, every waiter holds a connection (a pooled
+    one, or one of PostgreSQL's ``max_connections``) for its whole wait, which caps the number of
+    concurrent waiters at the pool size (measured in bench/README.md). Django's own rules decide:
+    a pooled connection goes back to the pool, a ``CONN_MAX_AGE=0`` one is closed, a persistent one
+    within its age is kept. A connection inside a transaction (``ATOMIC_REQUESTS``) is left alone.
+    The next query of the request takes a connection again.
+    """
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
 def _wait_seconds(wait: float) -> float:
     return max(0.0, min(float(wait), float(app_settings.LONG_POLL_MAX_WAIT)))
 
@@ -121,6 +138,7 @@ def wait_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Ch
         challenge = get_for_browser(request, challenge_id)
         if challenge.status != PENDING:
             return challenge
+        release_db_connections()
         updated = watcher.wait(challenge, wait)
     return _settle(updated if updated is not None else replace(challenge, status=EXPIRED))
 
@@ -138,6 +156,7 @@ async def await_for_browser(request: HttpRequest, challenge_id: str, wait: float
         challenge = await sync_to_async(get_for_browser)(request, challenge_id)
         if challenge.status != PENDING:
             return challenge
+        await sync_to_async(release_db_connections)()  # in the request's thread, where they live
         updated = await watcher.await_change(challenge, wait)
     return await sync_to_async(_settle)(updated if updated is not None else replace(challenge, status=EXPIRED))
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 
 MAX_USER_AGENT = 512
+MAX_LOCATION = 100
 
 # Order matters: many browsers also claim to be Chrome, Safari or Mozilla.
 _BROWSERS: list[tuple[str, re.Pattern[str]]] = [
@@ -89,7 +90,12 @@ def build_context(request: HttpRequest | None) -> dict[str, Any]:
 
     adapter = get_adapter()
     ip = adapter.get_client_ip(request) if request is not None else None
-    user_agent = (request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:MAX_USER_AGENT]
+    user_agent = _printable(request.META.get("HTTP_USER_AGENT", "") if request is not None else "", MAX_USER_AGENT)
     browser, os_name = parse_user_agent(user_agent)
-    location = adapter.resolve_location(ip) or gettext("unknown location")
-    return {"ip": ip, "user_agent": user_agent, "browser": browser, "os": os_name, "location": str(location)}
+    location = _printable(str(adapter.resolve_location(ip) or ""), MAX_LOCATION) or gettext("unknown location")
+    return {"ip": ip, "user_agent": user_agent, "browser": browser, "os": os_name, "location": location}
+
+
+def _printable(value: str, limit: int) -> str:
+    """Drop control characters (NUL, newlines, bidi overrides are shown on a phone) and cap the length."""
+    return "".join(ch for ch in value if ch.isprintable())[:limit]

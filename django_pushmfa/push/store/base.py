@@ -7,6 +7,7 @@ Keys expire on their own (no cleanup job); a key's lifetime only ever moves forw
 """
 from __future__ import annotations
 
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -67,7 +68,7 @@ class Challenge:
         """Expired for good, or still pending past its answer window."""
         if self.status == EXPIRED:
             return True
-        return self.status == PENDING and (now if now is not None else _now()) >= self.expires_at
+        return self.status == PENDING and (now if now is not None else time.time()) >= self.expires_at
 
     def normalized(self, now: float | None = None) -> Challenge:
         """This record as it reads at ``now``: a pending one past its window reads as expired."""
@@ -242,9 +243,3 @@ class ChallengeStore(ABC):
     @abstractmethod
     def lift_suspension(self, user_id: str) -> bool:
         """End a suspension early (and the runs counting towards the next). True if one was active."""
-
-
-def _now() -> float:
-    import time
-
-    return time.time()

@@ -14,7 +14,8 @@
  *   pushmfa:approved  detail {redirectUrl}     cancelable: preventDefault() stops the navigation
  *   pushmfa:denied    detail {}
  *   pushmfa:expired   detail {}
- *   pushmfa:error     detail {code, detail, status}
+ *   pushmfa:error     detail {code, detail, status}   cancelable: for "mfa_not_in_progress" (the login
+ *                     attempt timed out) the page reloads, which leads back to the login page
  * Without this script the page still works: the form starts a push and the page refreshes itself.
  */
 (function () {
@@ -71,7 +72,10 @@
     var message = this.root.querySelector("[data-pushmfa-error]");
     if (message) message.textContent = detail || "";
     this.show("error");
-    this.emit("error", { code: code, detail: detail, status: status });
+    var proceed = this.emit("error", { code: code, detail: detail, status: status });
+    // The login attempt itself is over (timed out, signed out in another tab): reloading the page
+    // takes the browser back to the login page. preventDefault() on the event keeps the page.
+    if (proceed && code === "mfa_not_in_progress") window.location.reload();
   };
 
   PushSection.prototype.start = function () {

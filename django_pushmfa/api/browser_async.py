@@ -1,0 +1,64 @@
+"""The push poll as a native async view, for ASGI deployments (``pushmfa:api-push-poll-async``).
+
+Same contract as :class:`~django_pushmfa.api.browser.PushPollView` (``GET api/push/<id>/?wait=``),
+but the long poll awaits the challenge store instead of holding a worker thread for up to 30 s.
+It works under WSGI too (Django runs async views in an event loop there). ``POST api/push/``
+points its ``poll_url`` here when ``PUSHMFA_ASYNC_POLL`` is True; the contract's path keeps
+answering either way.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ..internal import login as login_flow
+from ..internal import pending
+from .browser import REMEMBER_KEY, answer_poll, parse_wait
+from .exceptions import MFANotInProgress, error_code, to_api_exception
+
+
+def _error(exc: Exception) -> JsonResponse:
+    api_exc = to_api_exception(exc)
+    if api_exc is None:
+        raise exc
+    response = JsonResponse({"detail": str(api_exc.detail), "code": error_code(api_exc)}, status=api_exc.status_code)
+    for header, value in (getattr(api_exc, "headers", None) or {}).items():
+        response[header] = value
+    return response
+
+
+def _may_poll(request: HttpRequest) -> None:
+    """As ``HoldsChallengeBinding``: a login in progress, or a logged-in session holding the binding."""
+    has_binding = bool(request.session.get(pending.BINDING_KEY))
+    in_progress = pending.get(request) is not None
+    if not has_binding or not (in_progress or get_user(request).is_authenticated):
+        raise MFANotInProgress()
+
+
+def _answer(request: HttpRequest, challenge: Any) -> JsonResponse:
+    body = answer_poll(request, challenge)
+    response = JsonResponse(body)
+    if body.get("status") == "approved" and request.session.pop(REMEMBER_KEY, False):
+        login_flow.remember_browser_after_login(request, response, request.user, method="push")
+    return response
+
+
+@never_cache
+@require_GET
+async def push_poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
+    """``GET api/push/<challenge_id>/async/?wait=0..30`` → ``{"status": ...}`` (+ ``redirect_url`` once)."""
+    from ..push.internal import challenges
+
+    try:
+        wait = parse_wait(request.GET.get("wait"))
+        await sync_to_async(_may_poll)(request)
+        challenge = await challenges.await_for_browser(request, challenge_id, wait)
+        return await sync_to_async(_answer)(request, challenge)
+    except Exception as exc:  # noqa: BLE001 - mapped to the contract's errors; anything else re-raised
+        return _error(exc)
+

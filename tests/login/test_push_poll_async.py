@@ -1,0 +1,89 @@
+"""The native async poll view (``PUSHMFA_ASYNC_POLL``): the same contract as the sync poll, driven
+through the WSGI-style test Client and through Django's AsyncClient (the ASGI path)."""
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.auth import SESSION_KEY
+from django.test import AsyncClient, Client
+from django.urls import reverse
+
+from django_pushmfa.models import SecurityEvent
+
+from .conftest import JSON
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _async_poll(settings):
+    settings.PUSHMFA_ASYNC_POLL = True
+
+
+@pytest.fixture
+def phone(user, add_phone):
+    return add_phone(user)
+
+
+def start(client):
+    response = client.post(reverse("pushmfa:api-push-start"), {}, content_type="application/json", **JSON)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["poll_url"] == f"/mfa/api/push/{body['challenge_id']}/async/"
+    return body
+
+
+def test_full_flow_with_the_sync_client(client, user, phone, login_with_password):
+    login_with_password(client, user, next="/private/")
+    body = start(client)
+    assert client.get(body["poll_url"] + "?wait=1", **JSON).json() == {"status": "pending"}
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    response = client.get(body["poll_url"] + "?wait=5", **JSON)
+    assert response.status_code == 200
+    assert response.json() == {"status": "approved", "redirect_url": "/private/"}
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.get(body["poll_url"], **JSON).json() == {"status": "consumed"}
+    # The contract's path answers the same for this challenge.
+    assert client.get(f"/mfa/api/push/{body['challenge_id']}/", **JSON).json() == {"status": "consumed"}
+    assert SecurityEvent.objects.filter(user=user, kind="mfa_completed").count() == 1
+
+
+def test_async_client(client, user, phone, login_with_password):
+    login_with_password(client, user)
+    body = start(client)
+    async_client = AsyncClient()
+    async_client.cookies = client.cookies
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    response = async_to_sync(async_client.get)(body["poll_url"], {"wait": "3"}, headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json()["status"] == "approved"
+    client.cookies.update(response.cookies)
+    assert client.get("/api/whoami/", **JSON).json() == {"username": user.username}
+
+
+def test_errors(client, user, phone, login_with_password):
+    login_with_password(client, user)
+    body = start(client)
+    for wait in ("-1", "2.5", "x"):
+        response = client.get(body["poll_url"], {"wait": wait}, **JSON)
+        assert response.status_code == 400 and response.json()["code"] == "invalid"
+    other = Client()
+    login_with_password(other, user)
+    response = other.get(body["poll_url"], **JSON)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    response = Client().get(body["poll_url"], **JSON)
+    assert response.status_code == 403 and response.json()["code"] == "mfa_not_in_progress"
+    response = client.get("/mfa/api/push/nope/async/", **JSON)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    response = client.post(body["poll_url"], **JSON)
+    assert response.status_code == 405
+
+
+def test_denied_and_expired(client, user, phone, login_with_password, settings):
+    login_with_password(client, user)
+    body = start(client)
+    phone.respond(body["challenge_id"], "deny")
+    assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "denied"}
+    settings.PUSHMFA_CHALLENGE_TTL = 0
+    body = start(client)
+    assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "expired"}
