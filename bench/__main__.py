@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results folder")
     parser.add_argument("--waiters", type=int, help="concurrent waiters (default 10000, quick 300)")
+    parser.add_argument("--sessions", choices=["db", "cache"], default="db",
+                        help="session engine: the example site's database sessions (default) or Redis")
     parser.add_argument("--redis-url", default=os.environ.get("PUSHMFA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
                         help="the Redis db the run owns (flushed at start and end; default db 13)")
     args = parser.parse_args(argv)
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ.setdefault("PUSHMFA_DB", "postgres")
     os.environ["PUSHMFA_REDIS_URL"] = args.redis_url
+    os.environ["PUSHMFA_BENCH_SESSIONS"] = args.sessions
     import django
 
     django.setup()
@@ -51,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     results: dict[str, Any] = {
-        "started_at": stamp, "quick": args.quick, "config": cfg.as_dict(), "machine": report.machine(),
+        "started_at": stamp, "quick": args.quick, "sessions": args.sessions, "config": cfg.as_dict(), "machine": report.machine(),
         "scenarios": {},
     }
     t0 = time.perf_counter()

@@ -59,6 +59,19 @@ class Server:
                 continue
         return total
 
+    def workers_threads(self) -> int:
+        """Threads of all workers (each sync call of an ASGI request may hold one)."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("Threads:"):
+                            total += int(line.split()[1])
+            except OSError:
+                continue
+        return total
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

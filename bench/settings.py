@@ -51,6 +51,11 @@ if _default_cache.get("BACKEND") == "django_redis.cache.RedisCache":
 else:
     CACHES["default"] = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": BENCH_REDIS_URL}
 
+# --sessions cache (PUSHMFA_BENCH_SESSIONS=cache): sessions in Redis instead of the example site's
+# database sessions; a pending poll then costs no SQL at all.
+if os.environ.get("PUSHMFA_BENCH_SESSIONS", "db") == "cache":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
 # Pushes go through the real delivery code into a backend that only counts them.
 PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "bench.pushsink.PushBackend"},

@@ -10,6 +10,7 @@ local-memory cache. Environment variables switch it to the production shape:
 - ``PUSHMFA_DEBUG=0`` — DEBUG off (the phone simulator turns off with it unless
   ``PUSHMFA_PHONE_SIMULATOR=1``); ``PUSHMFA_ALLOWED_HOSTS`` — comma-separated host names;
 - ``PUSHMFA_CHALLENGE_TTL`` — answer window of a push in seconds (default 120);
+  ``PUSHMFA_NUMBER_MODE`` — ``choices`` (default) or ``entry`` (the phone shows a keypad);
 - ``DJANGO_SECRET_KEY`` — else a random key is made once and kept in ``PUSHMFA_DATA_DIR``
   (default ``example_project/data``), as is the SQLite database.
 
@@ -176,6 +177,8 @@ PUSHMFA_PUSH_BACKENDS = {
 }
 PUSHMFA_LOCATION_RESOLVER = "example_project.demo.location.resolve"
 PUSHMFA_CHALLENGE_TTL = int(os.environ.get("PUSHMFA_CHALLENGE_TTL", "120"))
+# "choices" (pick the number among decoys, the default) or "entry" (type it on a keypad)
+PUSHMFA_NUMBER_MODE = os.environ.get("PUSHMFA_NUMBER_MODE", "choices")
 PUSHMFA_TRUST_BROWSER_DAYS = 30
 # The phone simulator plays a separate device: a browser tab of the same (MFA pending) session
 # must reach it instead of being sent to the MFA step.

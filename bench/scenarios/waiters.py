@@ -77,6 +77,7 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
     addr = (server.host, server.port)
     deadline = time.monotonic() + time_limit
     rss_before = server.workers_rss()
+    threads_before = server.workers_threads()
     conns_before = established_connections(server.port)
     stop = asyncio.Event()
     waiters = [Waiter(s, c, addr, poll_suffix) for s, c in zip(sessions, challenge_ids, strict=True)]
@@ -108,7 +109,7 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
         rss_during = server.workers_rss()
         stages.append({"asked": size, "ramp_s": round(ramp_s, 2), "waiting": waiting_now,
                        "failed": failed_while_waiting, "established_connections": established,
-                       "workers_rss_mb": round(rss_during / 2**20, 1),
+                       "workers_rss_mb": round(rss_during / 2**20, 1), "workers_threads": server.workers_threads(),
                        "rss_per_waiter_kb": round((rss_during - rss_before) / max(waiting_now, 1) / 1024, 2)})
         if failed_while_waiting > size / 100 or time.monotonic() > deadline:
             break
@@ -158,6 +159,7 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
         "established_connections": established,
         "still_waiting_after_wakes": still_waiting,
         "workers_rss_before_mb": round(rss_before / 2**20, 1),
+        "workers_threads_before": threads_before,
         "workers_rss_during_mb": round(rss_during / 2**20, 1),
         "rss_per_waiter_kb": round(rss_delta / max(waiting_now, 1) / 1024, 2),
         "woken": len(latencies),

@@ -43,3 +43,22 @@ class PushMFAAPIView(APIView):
 
     def get_exception_handler(self):  # noqa: ANN201 - DRF signature
         return exception_handler
+
+
+class UnknownAPIPathView(PushMFAAPIView):
+    """The last route under ``api/``: any other path there is the contract's ``404 not_found``.
+
+    An id that no route can capture (one holding an encoded slash, say) would otherwise get the
+    site's HTML 404, and the contract says an id that cannot be an id is ``404 not_found`` (JSON).
+    No authentication (so no CSRF check hides the 404) and no schema entry.
+    """
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    schema = None
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        from rest_framework.exceptions import NotFound
+
+        raise NotFound()

@@ -1,12 +1,13 @@
 """URLs of the JSON API (see shared/api-contract.md). Each method's subpackage adds its own."""
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path  # noqa: F401
 
 from ..backup_codes.urls import api_urlpatterns as backup_codes_api
 from ..totp.urls import api_urlpatterns as totp_api
 from ..webauthn.urls import api_urlpatterns as webauthn_api
 from . import account, browser, browser_async, device
+from .base import UnknownAPIPathView
 from .schema import schema_urlpatterns
 
 urlpatterns: list = [
@@ -41,4 +42,7 @@ urlpatterns: list = [
     *webauthn_api,
     # OpenAPI document (only with drf-spectacular installed)
     *schema_urlpatterns(),
+    # KEEP LAST: every other path under api/ (ending in "/"; APPEND_SLASH still redirects the rest)
+    # is the contract's JSON 404 not_found, e.g. an id holding an encoded slash.
+    re_path(r"^.*/$", UnknownAPIPathView.as_view(), name="api-unknown"),
 ]

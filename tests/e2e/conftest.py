@@ -51,6 +51,8 @@ USERNAMES = [
     "push_user",
     "wrong_user",
     "expiry_user",
+    "entry_user",
+    "report_user",
     "totp_user",
     "backup_user",
     "key_user",
@@ -202,6 +204,15 @@ def site(e2e_env, seeded, tmp_path_factory):
 def short_ttl_site(e2e_env, seeded, tmp_path_factory):
     env = {**e2e_env, "PUSHMFA_CHALLENGE_TTL": str(SHORT_TTL)}
     served = _start_server(env, tmp_path_factory.mktemp("e2e-logs") / "short-ttl-site.log")
+    served.accounts, served.admin = seeded["users"], seeded["admin"]
+    yield served
+    _stop_server(served)
+
+
+@pytest.fixture(scope="session")
+def entry_mode_site(e2e_env, seeded, tmp_path_factory):
+    env = {**e2e_env, "PUSHMFA_NUMBER_MODE": "entry"}
+    served = _start_server(env, tmp_path_factory.mktemp("e2e-logs") / "entry-mode-site.log")
     served.accounts, served.admin = seeded["users"], seeded["admin"]
     yield served
     _stop_server(served)

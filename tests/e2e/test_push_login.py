@@ -92,3 +92,37 @@ def test_expired_challenge_shows_its_state(short_ttl_site, desktop):
     assert sim_result(sim) == "challenge_expired"
     screenshot(sim, "simulator_expired")
     assert events("expiry_user", "push_approved") == []
+
+
+def test_entry_mode_the_phone_types_the_number(entry_mode_site, phone_sized):
+    sim = open_simulator(phone_sized, entry_mode_site, "entry_user")
+    page = phone_sized.new_page()
+    password_step(page, entry_mode_site, "entry_user")
+    number = shown_number(page)
+    challenge = open_push_on_phone(sim)
+    assert challenge.locator("[data-sim-choice]").count() == 0  # no choices to pick from: a keypad
+    for digit in number:
+        challenge.locator(f'[data-sim-key="{digit}"]').click()
+    assert challenge.locator("[data-sim-entry]").inner_text() == number
+    screenshot(sim, "simulator_entry_mode_phone")
+    challenge.locator("[data-sim-submit-entry]").click()
+    assert sim_result(sim) == "approved"
+    expect_signed_in(page, "entry_user", "push")
+
+
+def test_this_wasnt_me_denies_and_suspends_push(site, desktop):
+    sim = open_simulator(desktop, site, "report_user")
+    page = desktop.new_page()
+    password_step(page, site, "report_user")
+    shown_number(page)
+    challenge = open_push_on_phone(sim)
+    challenge.locator("[data-sim-report]").click()
+    assert sim_result(sim) == "reported"
+    page.locator('[data-pushmfa-state="denied"]').wait_for(state="visible")
+    assert len(events("report_user", "push_reported")) == 1
+
+    # One report suspends push for the user (the default): a new push is refused, other methods remain.
+    page.locator("[data-pushmfa-send]").click()
+    page.locator('[data-pushmfa-state="error"]').wait_for(state="visible")
+    screenshot(page, "mfa_push_suspended")
+    assert page.locator('[data-pushmfa-method="totp"]').is_visible()

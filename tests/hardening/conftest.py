@@ -155,9 +155,13 @@ def start_push(client: Client, expect: int = 201, **extra) -> dict:
     return response.json()
 
 
-def poll(client: Client, challenge_id: str, wait: int | str | None = None):
+#: The contract's poll path, and the native async view of the same contract (for ASGI deployments).
+POLL_VARIANTS = ["", "async/"]
+
+
+def poll(client: Client, challenge_id: str, wait: int | str | None = None, variant: str = ""):
     query = "" if wait is None else f"?wait={wait}"
-    return client.get(f"{API}push/{challenge_id}/{query}", HTTP_ACCEPT="application/json")
+    return client.get(f"{API}push/{challenge_id}/{variant}{query}", HTTP_ACCEPT="application/json")
 
 
 def pytest_configure(config):

@@ -7,7 +7,7 @@ from django.test import Client
 
 from django_pushmfa.internal import pending
 
-from .conftest import is_logged_in, new_browser, poll, start_push
+from .conftest import POLL_VARIANTS, is_logged_in, new_browser, poll, start_push
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +24,17 @@ def test_second_browser_with_the_challenge_id_gets_nothing(browser, push_user, p
     attacker = new_browser(push_user, password)  # has the password, and somehow the id
     stranger = Client()  # has only the id
 
-    assert poll(attacker, challenge_id).json()["code"] == "not_found"
-    assert poll(attacker, challenge_id).status_code == 404
-    assert poll(stranger, challenge_id).json()["code"] == "mfa_not_in_progress"
+    for variant in POLL_VARIANTS:
+        assert poll(attacker, challenge_id, variant=variant).json()["code"] == "not_found"
+        assert poll(attacker, challenge_id, wait=1, variant=variant).status_code == 404
+        assert poll(stranger, challenge_id, variant=variant).json()["code"] == "mfa_not_in_progress"
 
     assert push_user.phone.approve(challenge_id, started["display_number"]).status_code == 200
 
     # after the approval: still nothing for the others, and polling did not consume it
-    assert poll(attacker, challenge_id).status_code == 404
-    assert poll(stranger, challenge_id).status_code == 403
+    for variant in POLL_VARIANTS:
+        assert poll(attacker, challenge_id, variant=variant).status_code == 404
+        assert poll(stranger, challenge_id, variant=variant).status_code == 403
     assert not is_logged_in(attacker) and not is_logged_in(stranger)
     answer = poll(browser, challenge_id)
     assert answer.status_code == 200 and answer.json()["status"] == "approved"

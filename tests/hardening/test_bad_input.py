@@ -14,7 +14,7 @@ import pytest
 from django_pushmfa.models import BackupCode, MFACredential, PairingToken, PushDevice, SecurityEvent
 from django_pushmfa.push.store import get_store
 
-from .conftest import API, is_logged_in, json_post, poll, start_push
+from .conftest import API, POLL_VARIANTS, is_logged_in, json_post, poll, start_push
 from .device import Phone
 
 pytestmark = pytest.mark.django_db
@@ -127,8 +127,8 @@ def test_other_media_types(endpoints, unchanged):
 def test_bad_wait_values(browser, push_user, wait, unchanged):
     challenge_id = start_push(browser)["challenge_id"]
     with unchanged():
-        response = browser.get(f"{API}push/{challenge_id}/?wait={wait}", HTTP_ACCEPT="application/json")
-        _error(response, 400, "invalid")
+        for variant in POLL_VARIANTS:
+            _error(poll(browser, challenge_id, wait=wait, variant=variant), 400, "invalid")
         assert not is_logged_in(browser)
 
 
@@ -360,8 +360,9 @@ BAD_IDS = ["abc", "0", "-1", "%00", "%E2%98%83", "a" * 300, "null", "..", "%20",
 def test_ids_that_are_not_uuids(push_user, browser, account_client, bad_id, unchanged):
     phone: Phone = push_user.phone
     with unchanged():
-        _error(browser.get(f"{API}push/{bad_id}/", HTTP_ACCEPT="application/json"), 404, "not_found")
-        _error(browser.get(f"{API}push/{bad_id}/?wait=1", HTTP_ACCEPT="application/json"), 404, "not_found")
+        for variant in POLL_VARIANTS:
+            _error(poll(browser, bad_id, variant=variant), 404, "not_found")
+            _error(poll(browser, bad_id, wait=1, variant=variant), 404, "not_found")
         _error(phone.challenge(bad_id), 404, "not_found")
         _error(phone.respond(bad_id, "deny"), 404, "not_found")
         _error(account_client.delete(f"{API}credentials/{bad_id}/"), 404, "not_found")

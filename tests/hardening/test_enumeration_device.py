@@ -68,3 +68,24 @@ def test_pairing_tokens_unknown_and_used_look_alike(account_client):
     answers = [Phone().register(token), Phone().register("x" * len(token)), Phone().register("short")]
     assert answers[0].status_code == 400 and answers[0].json()["code"] == "invalid_pairing_token"
     _same(answers)
+
+
+def test_pending_browser_answers_reveal_nothing_about_the_account(browser, push_user):
+    """The browser mid-login learns the number and its own status, never who or what is behind it."""
+    from .conftest import poll
+
+    phone: Phone = push_user.phone
+    hidden = [push_user.username, push_user.email, "Pixel 8", phone.device_id, "127.0.0.1", "tok-"]
+    answers = [browser.get(API + "methods/", HTTP_ACCEPT="application/json")]
+    started = json_post(browser, API + "push/")
+    answers.append(started)
+    challenge_id = started.json()["challenge_id"]
+    answers.append(poll(browser, challenge_id))
+    phone.approve(challenge_id, started.json()["display_number"])
+    answers.append(poll(browser, challenge_id))
+    for response in answers:
+        assert response.status_code in (200, 201)
+        text = response.content.decode()
+        for value in hidden:
+            assert value not in text, (value, text)
+        assert str(push_user.pk) not in response.json().values()

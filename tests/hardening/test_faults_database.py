@@ -82,7 +82,9 @@ def test_failure_while_completing_an_approved_push(push_user, password, caplog):
     assert again.status_code in (200, 403)
     assert again.status_code == 403 or again.json()["status"] != "approved"
     assert not is_logged_in(browser)
-    # a fresh push completes the login
+    # login() had already rotated the session key (deleting the old row) when the error struck, so the
+    # pending step is gone too: the user starts over, and a fresh push completes the login
+    browser = new_browser(push_user, password)
     started = start_push(browser)
     push_user.phone.approve(started["challenge_id"], started["display_number"])
     assert poll(browser, started["challenge_id"]).json()["status"] == "approved"

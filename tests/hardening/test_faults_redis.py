@@ -13,7 +13,7 @@ import pyotp
 import pytest
 from django.db import connections
 
-from .conftest import API, enroll_totp, is_logged_in, json_post, new_browser, poll, start_push
+from .conftest import API, POLL_VARIANTS, enroll_totp, is_logged_in, json_post, new_browser, poll, start_push
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis_outage]
 
@@ -91,14 +91,15 @@ def test_backup_codes_work_while_redis_is_down(enrolled, outage_cache, password,
     assert is_logged_in(browser)
 
 
-def test_redis_dies_while_the_browser_waits(enrolled, outage_cache, password):
+@pytest.mark.parametrize("variant", POLL_VARIANTS)
+def test_redis_dies_while_the_browser_waits(enrolled, outage_cache, password, variant):
     browser = new_browser(enrolled, password)
     started = start_push(browser)
     killer = threading.Timer(0.5, outage_cache.stop)
     killer.start()
     began = time.monotonic()
     try:
-        response = poll(browser, started["challenge_id"], wait=10)
+        response = poll(browser, started["challenge_id"], wait=10, variant=variant)
     finally:
         killer.join()
     elapsed = time.monotonic() - began
@@ -108,7 +109,7 @@ def test_redis_dies_while_the_browser_waits(enrolled, outage_cache, password):
 
     # the phone approves into the void: nothing
     _unavailable(enrolled.phone.approve(started["challenge_id"], started["display_number"]))
-    _unavailable(poll(browser, started["challenge_id"]))
+    _unavailable(poll(browser, started["challenge_id"], variant=variant))
     assert not is_logged_in(browser)
 
     # TOTP rescues this very login
