@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     results: dict[str, Any] = {
-        "started_at": stamp, "quick": args.quick, "sessions": args.sessions, "config": cfg.as_dict(), "machine": report.machine(),
+        "started_at": stamp, "quick": args.quick, "sessions": args.sessions, "config": cfg.as_dict(),
+        "machine": report.machine(),
         "scenarios": {},
     }
     t0 = time.perf_counter()

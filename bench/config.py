@@ -34,13 +34,15 @@ class Config:
 
 
 DEFAULT = Config(
-    phones=300, wake_longpoll=1000, wake_repoll=300, wake_longpoll_workers=8, wake_repoll_workers=16, throughput_logins=1000,
+    phones=300, wake_longpoll=1000, wake_repoll=300, wake_longpoll_workers=8, wake_repoll_workers=16,
+    throughput_logins=1000,
     throughput_bare=4000, throughput_workers=16, monitor_logins=20, two_server_logins=300,
     growth_levels=(0, 10_000, 100_000), growth_flows=200, waiters=10_000, waiters_sample=200,
     waiters_ramp_per_s=500, profile_logins=100,
 )
 QUICK = Config(
-    phones=40, wake_longpoll=60, wake_repoll=20, wake_longpoll_workers=6, wake_repoll_workers=8, throughput_logins=100, throughput_bare=400,
+    phones=40, wake_longpoll=60, wake_repoll=20, wake_longpoll_workers=6, wake_repoll_workers=8,
+    throughput_logins=100, throughput_bare=400,
     throughput_workers=8, monitor_logins=5, two_server_logins=30, growth_levels=(0, 2_000), growth_flows=30,
     waiters=300, waiters_sample=20, waiters_ramp_per_s=1000, profile_logins=10, time_limit=60.0,
 )

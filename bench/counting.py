@@ -126,7 +126,9 @@ def measure(step: str, call: Callable[[], Any]) -> tuple[StepCounts, Any]:
     session = sum(1 for s in statements if SESSION_TABLE in s)
     transaction = sum(1 for s in statements if s.lstrip().upper().startswith(TRANSACTION_PREFIXES))
     status = getattr(result, "status_code", getattr(result, "status", 0))
-    counts = StepCounts(step, status, len(statements), session, transaction, redis_counts, [s[:160] for s in statements])
+    counts = StepCounts(
+        step, status, len(statements), session, transaction, redis_counts, [s[:160] for s in statements]
+    )
     return counts, result
 
 

@@ -35,10 +35,10 @@ def counts(phone: Phone, *, rounds: int = 3) -> dict[str, Any]:
         results.append(push_login_counts(browser, phone_client, wait=0))
     reported = results[1:] or results
     steps = {name: step.as_dict() for name, step in reported[-1].items()}
-    stable = all(
-        {k: (s.sql, s.redis.commands) for k, s in r.items()} == {k: (s.sql, s.redis.commands) for k, s in reported[0].items()}
-        for r in reported
-    )
+    def shape(r: dict) -> dict:
+        return {k: (s.sql, s.redis.commands) for k, s in r.items()}
+
+    stable = all(shape(r) == shape(reported[0]) for r in reported)
     return {"steps": steps, "login": login_total(reported[-1]), "deterministic": stable}
 
 
@@ -60,5 +60,6 @@ def profile(phone: Phone, out_dir: Path, stem: str, *, logins: int) -> dict[str,
     text = profiler.output_text(unicode=True, color=False, show_all=False)
     (out_dir / f"{stem}-profile.txt").write_text(text)
     (out_dir / f"{stem}-profile.html").write_text(profiler.output_html())
-    return {"logins": logins, "elapsed_s": round(elapsed, 3), "ms_per_login_in_process": round(elapsed / logins * 1000, 2),
+    return {"logins": logins, "elapsed_s": round(elapsed, 3),
+            "ms_per_login_in_process": round(elapsed / logins * 1000, 2),
             "text": f"{stem}-profile.txt", "html": f"{stem}-profile.html"}

@@ -115,7 +115,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             st = c["steps"].get(step)
             if st:
                 verdict = "" if target is None else _ok(st["sql_app"] <= target)
-                out.append((f"SQL {step}", f"{st['sql']} ({st['sql_session']} session) · Redis {st['redis']['commands']}",
+                figure = f"{st['sql']} ({st['sql_session']} session) · Redis {st['redis']['commands']}"
+                out.append((f"SQL {step}", figure,
                             "" if target is None else f"≤ {target} (app)", verdict))
     m = _g(s, "monitor")
     if m and "commands_per_login" in m:
@@ -123,10 +124,13 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     f"{m['commands_per_login']} (+{m['script_commands_per_login']} inside scripts)", "≤ 6",
                     _ok(m["commands_per_login"] <= 6)))
     wt = _g(s, "waiters")
-    if wt and "target" in wt:
-        out.append((f"ASGI waiters ({wt['target']} asked)",
-                    f"{wt['waiting_at_measure']} waiting, {wt['rss_per_waiter_kb']} KB each, wake p99 "
-                    f"{_fmt(_g(wt, 'wake_ms', 'p99'))} ms", "10,000", _ok(wt["waiting_at_measure"] >= 10_000)))
+    if wt and "stages" in wt:
+        for st in wt["stages"]:
+            healthy = st["failed"] <= st["asked"] / 100
+            out.append((f"ASGI waiters: {st['asked']:,} asked",
+                        f"{st['waiting']:,} waiting ({st['failed']:,} failed), {st['rss_per_waiter_kb']} KB and "
+                        f"{st.get('workers_threads')} threads, wake p99 {_fmt(_g(st, 'wake_ms', 'p99'))} ms",
+                        "10,000", _ok(healthy) if st["asked"] >= 10_000 or not healthy else ""))
     g = _g(s, "growth")
     if g and "levels" in g:
         for level, r in g["levels"].items():
@@ -154,7 +158,8 @@ def table(results: dict[str, Any]) -> str:
     data = rows(results)
     m = results.get("machine", {})
     head = (f"django-pushmfa benchmark {results.get('started_at')} · {m.get('nproc')} CPU {m.get('cpu')} · "
-            f"{m.get('memory_mb')} MB · total {results.get('total_s')} s" + (" · QUICK" if results.get("quick") else ""))
+            f"{m.get('memory_mb')} MB · total {results.get('total_s')} s · sessions {results.get('sessions')}"
+            + (" · QUICK" if results.get("quick") else ""))
     if not data:
         return head + "\n(no results)"
     widths = [max(len(r[i]) for r in [("measure", "figure", "target", "")] + data) for i in range(4)]

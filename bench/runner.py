@@ -147,7 +147,8 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
                 numbers[s.user_id] = challenge.display_number
             connections.close_all()
             return asyncio.run(waiters.run(
-                started["asgi"], sessions, challenge_ids, sample, numbers, poll_suffix="async/", ramp_per_s=cfg.waiters_ramp_per_s,
+                started["asgi"], sessions, challenge_ids, sample, numbers, poll_suffix="async/",
+                ramp_per_s=cfg.waiters_ramp_per_s,
                 settle_s=60, hold_s=12, approve_per_s=50, time_limit=cfg.time_limit))
 
         guarded("wake", wake_both)

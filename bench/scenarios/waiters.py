@@ -70,9 +70,36 @@ class Waiter:
             await self.browser.close()
 
 
+async def wake_sample(addr: tuple[str, int], pairs: list[tuple[Phone, Waiter]], numbers: dict[str, str],
+                      approve_per_s: int) -> tuple[list[float], list[str]]:
+    """Approve each waiter's challenge through the phone API, one at a time at ``approve_per_s``,
+    while all the others keep waiting; returns the wake latencies (approve response → poll return)."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    approvals: list[tuple[Waiter, Any]] = []
+    phone_conn = Connection(*addr)
+    for phone, waiter in pairs:
+        try:
+            resp = await flows.device_approve(phone_conn, phone, waiter.challenge_id, numbers[phone.user_id])
+            approvals.append((waiter, resp))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+        await asyncio.sleep(1 / approve_per_s)
+    await phone_conn.close()
+    wake_deadline = time.monotonic() + 10
+    while time.monotonic() < wake_deadline and any(w.returned_at is None and w.error is None for w, _ in approvals):
+        await asyncio.sleep(0.05)
+    for waiter, resp in approvals:
+        if waiter.returned_at is not None and waiter.status == "approved":
+            latencies.append(waiter.returned_at - resp.received_at)
+        else:
+            errors.append(f"not woken: status={waiter.status} error={waiter.error}")
+    return latencies, errors
+
+
 async def run(server: Server, sessions: list[BrowserSession], challenge_ids: list[str], sample: list[Phone],
-              sample_numbers: dict[str, str], *, poll_suffix: str = "", ramp_per_s: int, settle_s: float, hold_s: float,
-              approve_per_s: int, time_limit: float) -> dict[str, Any]:
+              sample_numbers: dict[str, str], *, poll_suffix: str = "", ramp_per_s: int, settle_s: float,
+              hold_s: float, approve_per_s: int, time_limit: float) -> dict[str, Any]:
     """``sessions[i]`` waits on ``challenge_ids[i]``; the first ``len(sample)`` belong to ``sample``'s users."""
     addr = (server.host, server.port)
     deadline = time.monotonic() + time_limit
@@ -84,10 +111,15 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
     tasks: list[asyncio.Task] = []
     batch = max(1, ramp_per_s // 10)
     stages: list[dict[str, Any]] = []
-    # Ramp up in stages (100, 1,000, 10,000, ... the target), each held longer than any server-side
+    # Ramp up in stages (100, 1,000, 2,000, 5,000, 10,000, ... the target), each held longer than any server-side
     # timeout a waiter could hit while it waits (the DB pool's 10 s), so only waiters that really
     # keep waiting are counted; stop at the first stage where more than 1% failed.
-    sizes = sorted({n for n in (100, 1_000, 10_000) if n < len(waiters)} | {len(waiters)})
+    sizes = sorted({n for n in (100, 1_000, 2_000, 5_000, 10_000) if n < len(waiters)} | {len(waiters)})
+    by_user = {w_session.user_id: w for w_session, w in zip(sessions, waiters, strict=True)}
+    unused = [(phone, by_user[phone.user_id]) for phone in sample]
+    per_stage = max(1, len(sample) // len(sizes))
+    latencies: list[float] = []
+    approve_errors: list[str] = []
     waiting_now = failed_while_waiting = established = 0
     rss_during = rss_before
     for size in sizes:
@@ -111,36 +143,18 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
                        "failed": failed_while_waiting, "established_connections": established,
                        "workers_rss_mb": round(rss_during / 2**20, 1), "workers_threads": server.workers_threads(),
                        "rss_per_waiter_kb": round((rss_during - rss_before) / max(waiting_now, 1) / 1024, 2)})
+        # Wake a few of the waiters already started, while all the others keep waiting.
+        pairs = [(p, w) for p, w in unused if w in waiters[:size]][:per_stage]
+        unused = [pw for pw in unused if pw not in pairs]
+        stage_latencies, stage_errors = await wake_sample(addr, pairs, sample_numbers, approve_per_s)
+        latencies += stage_latencies
+        approve_errors += stage_errors
+        stages[-1]["wake_ms"] = summary_ms(stage_latencies)
+        stages[-1]["wake_errors"] = len(stage_errors)
         if failed_while_waiting > size / 100 or time.monotonic() > deadline:
             break
     target = len(tasks)
 
-    # Wake a sample while all the others keep waiting.
-    latencies: list[float] = []
-    approve_errors: list[str] = []
-    phone_conn = Connection(*addr)
-    by_user = {w_session.user_id: w for w_session, w in zip(sessions, waiters, strict=True)}
-    approvals: list[tuple[Waiter, Any]] = []
-    for phone in sample:
-        if time.monotonic() > deadline:
-            break
-        waiter = by_user[phone.user_id]
-        challenge_id = waiter.challenge_id
-        try:
-            resp = await flows.device_approve(phone_conn, phone, challenge_id, sample_numbers[phone.user_id])
-            approvals.append((waiter, resp))
-        except Exception as exc:  # noqa: BLE001
-            approve_errors.append(f"{type(exc).__name__}: {exc}"[:300])
-        await asyncio.sleep(1 / approve_per_s)
-    await phone_conn.close()
-    wake_deadline = time.monotonic() + 10
-    while time.monotonic() < wake_deadline and any(w.returned_at is None and w.error is None for w, _ in approvals):
-        await asyncio.sleep(0.05)
-    for waiter, resp in approvals:
-        if waiter.returned_at is not None and waiter.status == "approved":
-            latencies.append(waiter.returned_at - resp.received_at)
-        else:
-            approve_errors.append(f"not woken: status={waiter.status} error={waiter.error}")
     still_waiting = sum(1 for w in waiters if w.in_flight)
 
     stop.set()

@@ -12,9 +12,9 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.log import log_response
 
 from ..internal import login as login_flow
 from ..internal import pending
@@ -48,10 +48,24 @@ def _answer(request: HttpRequest, challenge: Any) -> JsonResponse:
     return response
 
 
-@never_cache
-@require_GET
-async def push_poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
-    """``GET api/push/<challenge_id>/async/?wait=0..30`` → ``{"status": ...}`` (+ ``redirect_url`` once)."""
+async def push_poll(request: HttpRequest, challenge_id: str) -> HttpResponse:
+    """``GET api/push/<challenge_id>/async/?wait=0..30`` → ``{"status": ...}`` (+ ``redirect_url`` once).
+
+    What ``@require_GET`` and ``@never_cache`` do, inline: those decorators only accept async
+    views from Django 5.0 on, and Django 4.2 is supported.
+    """
+    if request.method != "GET":
+        response: HttpResponse = HttpResponseNotAllowed(["GET"])
+        log_response(
+            "Method Not Allowed (%s): %s", request.method, request.path, response=response, request=request
+        )
+    else:
+        response = await _poll(request, challenge_id)
+    add_never_cache_headers(response)
+    return response
+
+
+async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
     from ..push.internal import challenges
 
     try:

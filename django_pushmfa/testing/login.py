@@ -34,4 +34,16 @@ def force_mfa_login(client: Any, user: Any, *, method: str = "test", backend: st
     pending.clear(request)
     request.session[pending.METHOD_KEY] = method
     request.session.save()
-    client._set_login_cookies(request)
+    # Set the session cookie the way Client.force_login does. Done here rather than through the
+    # private ``Client._set_login_cookies``, which only exists since Django 5.0.
+    session_cookie = settings.SESSION_COOKIE_NAME
+    client.cookies[session_cookie] = request.session.session_key
+    client.cookies[session_cookie].update(
+        {
+            "max-age": None,
+            "path": "/",
+            "domain": settings.SESSION_COOKIE_DOMAIN,
+            "secure": settings.SESSION_COOKIE_SECURE or None,
+            "expires": None,
+        }
+    )

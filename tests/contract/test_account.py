@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
@@ -48,7 +48,7 @@ def test_credentials_list(make_user, signed_in, pair):
         assert isinstance(credential["label"], str)
         assert isinstance(credential["is_primary"], bool)
         created = _iso(credential["created_at"])
-        assert abs(created - datetime.now(timezone.utc)) < timedelta(minutes=5)
+        assert abs(created - datetime.now(UTC)) < timedelta(minutes=5)
         assert credential["last_used_at"] is None or _iso(credential["last_used_at"])
     assert by_method["push"]["id"] == phone.device_id
     assert [c["is_primary"] for c in credentials].count(True) == 1

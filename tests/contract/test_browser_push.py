@@ -6,7 +6,7 @@ import re
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -78,7 +78,7 @@ def test_revoked_credentials_never_appear(make_user, signed_in, pair, pending):
 def test_start_push_fields(push_user, pending):
     user, _ = push_user
     browser = pending(user)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     response = browser.api("POST", "api/push/", {})
     assert response.status_code == 201, response.text
     body = response.json()

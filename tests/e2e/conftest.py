@@ -4,8 +4,10 @@
 - ``manage.py migrate`` and ``manage.py pushmfa_demo --json`` seed one account per test flow
   (password, simulated phone, TOTP secret, backup codes), through the same command as ``./demo``.
 - ``site``: ``manage.py runserver --noreload`` (threaded, one process: the phone simulator
-  receives the in-memory pushes of that process); ``short_ttl_site``: a second server on the same
-  stores with a 3-second answer window, for the expiry flow.
+  receives the in-memory pushes of that process) with the example site's settings plus a fast
+  password hasher (``tests/e2e/settings.py``); ``short_ttl_site`` and ``entry_mode_site``: more
+  servers on the same stores with a 3-second answer window / the keypad number mode. Their output
+  goes to ``artifacts/e2e-logs/``.
 - Chromium is Debian's ``/usr/bin/chromium``; a missing browser FAILS the run, it is not skipped.
 
 Playwright's sync API keeps an event loop running in the test thread while it is started, which
@@ -43,6 +45,7 @@ PG = {
 E2E_DB = os.environ.get("PUSHMFA_E2E_DB", "pushmfa_e2e")
 E2E_REDIS_URL = os.environ.get("PUSHMFA_E2E_REDIS_URL", "redis://127.0.0.1:6379/14")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+SERVER_LOGS = ROOT / "artifacts" / "e2e-logs"  # the served sites' output, kept for a failed run
 PASSWORD = "e2e-Pa55word-not-secret"
 SHORT_TTL = 3
 
@@ -101,8 +104,9 @@ def screenshot(page: Any, name: str, full_page: bool = False) -> Path:
 
 
 def _server_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}  # manage.py picks its own
+    env = dict(os.environ)
     env.update(
+        DJANGO_SETTINGS_MODULE="tests.e2e.settings",  # the example site's settings + a fast hasher
         PUSHMFA_DB="postgres",
         PGHOST=PG["host"],
         PGPORT=str(PG["port"]),
@@ -128,6 +132,7 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 def _start_server(env: dict[str, str], log: Path) -> Site:
     port = free_port()
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, str(MANAGE), "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -193,26 +198,26 @@ def seeded(e2e_env) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def site(e2e_env, seeded, tmp_path_factory):
-    served = _start_server(e2e_env, tmp_path_factory.mktemp("e2e-logs") / "site.log")
+def site(e2e_env, seeded):
+    served = _start_server(e2e_env, SERVER_LOGS / "site.log")
     served.accounts, served.admin = seeded["users"], seeded["admin"]
     yield served
     _stop_server(served)
 
 
 @pytest.fixture(scope="session")
-def short_ttl_site(e2e_env, seeded, tmp_path_factory):
+def short_ttl_site(e2e_env, seeded):
     env = {**e2e_env, "PUSHMFA_CHALLENGE_TTL": str(SHORT_TTL)}
-    served = _start_server(env, tmp_path_factory.mktemp("e2e-logs") / "short-ttl-site.log")
+    served = _start_server(env, SERVER_LOGS / "short-ttl-site.log")
     served.accounts, served.admin = seeded["users"], seeded["admin"]
     yield served
     _stop_server(served)
 
 
 @pytest.fixture(scope="session")
-def entry_mode_site(e2e_env, seeded, tmp_path_factory):
+def entry_mode_site(e2e_env, seeded):
     env = {**e2e_env, "PUSHMFA_NUMBER_MODE": "entry"}
-    served = _start_server(env, tmp_path_factory.mktemp("e2e-logs") / "entry-mode-site.log")
+    served = _start_server(env, SERVER_LOGS / "entry-mode-site.log")
     served.accounts, served.admin = seeded["users"], seeded["admin"]
     yield served
     _stop_server(served)
@@ -236,7 +241,7 @@ def browser():
 @pytest.fixture
 def desktop(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     yield context
     context.close()
 
@@ -245,7 +250,7 @@ def desktop(browser):
 def phone_sized(browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     yield context
     context.close()
 

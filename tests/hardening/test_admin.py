@@ -102,3 +102,34 @@ def test_revocation_ends_a_remembered_browser(push_user, password, settings, sta
     assert response.status_code == 302
     assert not is_logged_in(browser)  # the MFA step is back
     assert browser.get("/private/", HTTP_ACCEPT="text/html")["Location"].startswith("/mfa/")
+
+
+def test_password_change_ends_a_remembered_browser(push_user, password, settings, user_factory):
+    from django_pushmfa.app_settings import app_settings
+
+    from .conftest import json_post, new_browser, poll
+
+    settings.PUSHMFA_TRUST_BROWSER_DAYS = 30
+    browser = new_browser(push_user, password)
+    started = json_post(browser, "/mfa/api/push/", {"remember_browser": True}).json()
+    push_user.phone.approve(started["challenge_id"], started["display_number"])
+    assert poll(browser, started["challenge_id"]).json()["status"] == "approved"
+    trust_cookie = browser.cookies.get(app_settings.TRUST_COOKIE_NAME).value
+    browser.post("/accounts/logout/")
+
+    # the cookie is worth nothing to another account
+    from django.test import Client
+
+    from .conftest import enroll_totp
+
+    bob = user_factory("bob")
+    enroll_totp(bob)
+    thief = Client()
+    thief.cookies[app_settings.TRUST_COOKIE_NAME] = trust_cookie
+    password_login(thief, bob, password)
+    assert not is_logged_in(thief)
+
+    push_user.set_password("a new password 123")
+    push_user.save()
+    password_login(browser, push_user, "a new password 123")
+    assert not is_logged_in(browser)  # the MFA step is back

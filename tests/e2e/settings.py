@@ -1,0 +1,8 @@
+"""The example site's own settings, for the browser tests, with one change: a fast password hasher.
+
+Every flow logs in with a password, and the seeding command sets fifteen; with the production
+PBKDF2 cost that alone would take many seconds of the run on a loaded CI machine.
+"""
+from example_project.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
