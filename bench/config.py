@@ -34,10 +34,10 @@ class Config:
 
 
 DEFAULT = Config(
-    phones=300, wake_longpoll=1000, wake_repoll=300, wake_longpoll_workers=8, wake_repoll_workers=16,
-    throughput_logins=1000,
-    throughput_bare=4000, throughput_workers=16, monitor_logins=20, two_server_logins=300,
-    growth_levels=(0, 10_000, 100_000), growth_flows=200, waiters=10_000, waiters_sample=200,
+    phones=300, wake_longpoll=1000, wake_repoll=200, wake_longpoll_workers=8, wake_repoll_workers=16,
+    throughput_logins=600,
+    throughput_bare=2400, throughput_workers=16, monitor_logins=20, two_server_logins=300,
+    growth_levels=(0, 10_000, 100_000), growth_flows=150, waiters=10_000, waiters_sample=200,
     waiters_ramp_per_s=500, profile_logins=100,
 )
 QUICK = Config(

@@ -63,3 +63,46 @@ def profile(phone: Phone, out_dir: Path, stem: str, *, logins: int) -> dict[str,
     return {"logins": logins, "elapsed_s": round(elapsed, 3),
             "ms_per_login_in_process": round(elapsed / logins * 1000, 2),
             "text": f"{stem}-profile.txt", "html": f"{stem}-profile.html"}
+
+
+def store_wake(n: int) -> dict[str, Any]:
+    """The app's wake path alone, without HTTP or the login work an approved poll does: a thread
+    blocks in ``store.wait()``; this thread resolves the challenge; the time until the waiter
+    returns. The change travels as in production: the resolve script publishes it, Redis delivers
+    it to this process's one pub/sub listener thread, which wakes the waiter."""
+    import secrets
+    import threading
+
+    from django_pushmfa.push.store import get_store
+    from django_pushmfa.push.store.waiters import hub
+
+    from .seed import make_challenge
+    from .stats import summary_ms
+
+    store = get_store()
+    latencies: list[float] = []
+    errors = 0
+    for i in range(n):
+        challenge = make_challenge(str(30_000_000 + i), secrets.token_urlsafe(24), ttl=60)
+        store.create(challenge)
+        result: dict[str, Any] = {}
+        registered = hub.count()
+
+        def wait(cid: str = challenge.id, out: dict = result) -> None:
+            out["challenge"] = store.wait(cid, 5)
+            out["at"] = time.perf_counter()
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        deadline = time.monotonic() + 2
+        while hub.count() <= registered and time.monotonic() < deadline:
+            time.sleep(0.0002)
+        time.sleep(0.001)  # the waiter has read the challenge and blocks
+        t0 = time.perf_counter()
+        store.resolve(challenge.id, "pending", "approved", responded_at=time.time(), device_id="bench")
+        thread.join(6)
+        if result.get("challenge") is None or result["challenge"].status != "approved":
+            errors += 1
+            continue
+        latencies.append(result["at"] - t0)
+    return {"wake_ms": summary_ms(latencies), "errors": errors}

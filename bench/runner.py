@@ -70,6 +70,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
         connections.close_all()
 
     guarded("counts", lambda: inprocess.counts(phones[0]))
+    guarded("store_wake", lambda: inprocess.store_wake(cfg.wake_longpoll))
     guarded("profile", lambda: inprocess.profile(phones[1], out_dir, stamp, logins=cfg.profile_logins))
 
     http = [s for s in ("wake", "throughput", "monitor", "two_servers", "growth", "waiters") if s in only]

@@ -11,8 +11,7 @@ class PushMFAConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
-        # Connects the user_logged_in receiver that inserts the MFA step. It must be connected before
-        # the first login even when no code path imported the backend module yet (login() with an
-        # explicit backend= never imports it).
-        from . import auth_backends  # noqa: F401
+        # checks: registers the system checks. auth_backends: connects the user_logged_in receiver
+        # that inserts the MFA step; it must be connected before the first login even when nothing
+        # imported the backend module yet (login() with an explicit backend= never imports it).
+        from . import auth_backends, checks  # noqa: F401

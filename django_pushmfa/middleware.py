@@ -8,8 +8,10 @@ sites that require MFA are sent to enrollment until the user has a credential.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
@@ -20,14 +22,35 @@ from .internal.login import ENROLL_REQUIRED_KEY
 
 
 class MFAMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    """Sends page requests of an "MFA pending" session to the MFA step (see the module docstring).
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    Sync and async capable, so an ASGI site keeps async views (the async push poll) truly async.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
         redirect = self.redirect_for(request)
         if redirect is not None:
             return redirect
         return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        # Only page navigations can be redirected; everything else passes without touching the session.
+        if request.method in ("GET", "HEAD") and _accepts_html(request):
+            redirect = await sync_to_async(self.redirect_for)(request)
+            if redirect is not None:
+                return redirect
+        return await self.get_response(request)
 
     def redirect_for(self, request: HttpRequest) -> HttpResponse | None:
         """Where a page request of a pending (or must-enroll) session goes instead; None to pass."""

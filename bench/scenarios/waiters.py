@@ -130,7 +130,9 @@ async def run(server: Server, sessions: list[BrowserSession], challenge_ids: lis
         settle_deadline = time.monotonic() + settle_s
         while time.monotonic() < min(settle_deadline, deadline):
             current = established_connections(server.port) - conns_before
-            if current >= size and sum(w.in_flight for w in waiters) >= size:
+            # woken and failed waiters have left: the rest must all be connected and waiting
+            expected = size - sum(1 for w in waiters[:size] if w.returned_at is not None or w.error is not None)
+            if current >= expected and sum(w.in_flight for w in waiters) >= expected:
                 break
             await asyncio.sleep(0.25)
         ramp_s = time.perf_counter() - ramp_started

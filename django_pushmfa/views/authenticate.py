@@ -98,7 +98,7 @@ class AuthenticateView(View):
 
     def finish(self, request: HttpRequest, method: str, credential: Any) -> HttpResponse:
         user = self.user
-        remember = request.POST.get("remember") == "on" or request.GET.get("remember") == "1"
+        remember = request.POST.get("remember") == "on"
         redirect_url = login_flow.complete_login(request, user, method, credential=credential)
         response = HttpResponseRedirect(redirect_url)
         if remember:

@@ -178,3 +178,44 @@ def test_backup_codes_are_not_listed_as_secrets(make_user, signed_in, pair):
     page = account.page("/mfa/account/")
     for code in codes:
         assert code not in page.text
+
+
+def test_account_endpoints_for_anonymous(browser_factory):
+    browser = browser_factory()
+    browser.page("/accounts/login/")
+    for method, path in [("GET", "api/credentials/"), ("POST", "api/devices/pairing/"), ("POST", "api/backup-codes/")]:
+        response = browser.api(method, path, {} if method == "POST" else None)
+        assert response.status_code in (401, 403), response.text
+        body = response.json()
+        assert set(body) == {"detail", "code"} and isinstance(body["code"], str)
+
+
+def test_delete_records_a_security_event(make_user, signed_in, pair):
+    from django_pushmfa.models import SecurityEvent
+
+    user = make_user()
+    account = signed_in(user)
+    phone = pair(account)
+    before = SecurityEvent.objects.filter(user=user).count()
+    assert account.api("DELETE", f"api/credentials/{phone.device_id}/").status_code == 204
+    assert SecurityEvent.objects.filter(user=user).count() > before
+
+
+def test_backup_codes_stored_as_keyed_hashes(make_user, signed_in, pair):
+    import hashlib
+
+    from django_pushmfa.models import BackupCode
+
+    user = make_user()
+    account = signed_in(user)
+    pair(account)
+    codes = account.api("POST", "api/backup-codes/", {}).json()["codes"]
+    stored = list(BackupCode.objects.filter(user=user, used_at=None).values_list("code_hash", flat=True))
+    assert len(stored) == len(codes)
+    for code in codes:
+        plain = code.replace("-", "").replace(" ", "")
+        for variant in {code, plain, plain.lower(), plain.upper()}:
+            digest = variant.encode()
+            unkeyed = {variant, hashlib.sha256(digest).hexdigest(), hashlib.sha1(digest).hexdigest()}
+            assert not unkeyed & {str(h) for h in stored}
+            assert not any(variant in str(h) for h in stored)

@@ -269,3 +269,72 @@ def test_nothing_personal_reaches_a_pending_browser(make_user, enroll, pending):
             if name.lower() == "set-cookie":
                 continue
             assert str(user.pk) not in value and device_name not in value, (where, name)
+
+
+def test_wait_is_capped_by_the_configured_maximum(push_user, pending, settings):
+    """A larger wait counts as the maximum (30 by default; shortened here so the test is quick)."""
+    settings.PUSHMFA_LONG_POLL_MAX_WAIT = 2
+    user, _ = push_user
+    browser = pending(user)
+    push = start_push(browser)
+    started = time.monotonic()
+    response = poll(browser, push, wait=31)
+    assert response.status_code == 200 and response.json() == {"status": "pending"}
+    assert time.monotonic() - started < 15
+
+
+def test_fully_logged_in_session_has_no_login_in_progress(make_user, signed_in):
+    browser = signed_in(make_user())
+    assert_error(browser.api("GET", "api/methods/"), 403, "mfa_not_in_progress")
+    assert_error(browser.api("POST", "api/push/", {}), 403, "mfa_not_in_progress")
+
+
+def test_mfa_step_expires(push_user, pending, settings):
+    settings.PUSHMFA_PENDING_TIMEOUT = 1
+    user, _ = push_user
+    browser = pending(user)
+    time.sleep(2.2)
+    assert_error(browser.api("GET", "api/methods/"), 403, "mfa_not_in_progress")
+    assert_error(browser.api("POST", "api/push/", {}), 403, "mfa_not_in_progress")
+
+
+def test_exactly_one_response_changes_a_challenge(push_user, pending):
+    user, phone = push_user
+    browser = pending(user)
+    push = start_push(browser)
+    decisions = [("approve", push["display_number"]), ("deny", None), ("report", None)] * 3
+    results = [None] * len(decisions)
+    barrier = threading.Barrier(len(decisions))
+
+    def respond(i, decision, number):
+        barrier.wait(10)
+        results[i] = phone.respond(push["challenge_id"], decision, number)
+
+    threads = [threading.Thread(target=respond, args=(i, *d)) for i, d in enumerate(decisions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    winners = [r for r in results if r.status_code == 200]
+    assert len(winners) == 1, [(r.status_code, r.text) for r in results]
+    for response in results:
+        if response.status_code != 200:
+            assert_error(response, 409, "challenge_resolved")
+    final = poll(browser, push).json()["status"]
+    assert final == winners[0].json()["status"]
+
+
+def test_service_unavailable_when_the_store_is_down(push_user, pending, settings):
+    user, _ = push_user
+    browser = pending(user)
+    settings.CACHES = {
+        **settings.CACHES,
+        "unreachable": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        },
+    }
+    settings.PUSHMFA_CACHE_ALIAS = "unreachable"
+    assert_error(browser.api("POST", "api/push/", {}), 503, "service_unavailable")
+    assert browser.page("/private/").status_code == 302

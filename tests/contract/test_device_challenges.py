@@ -336,3 +336,31 @@ def test_unregister(push_user, pending, browser_factory, password):
     browser.login(user.get_username(), password)
     assert browser.page("/private/").status_code == 200
     assert browser.api("GET", "api/credentials/").json() == {"credentials": []}
+
+
+def test_entry_mode_wrong_number(push_user, pending, settings):
+    settings.PUSHMFA_NUMBER_MODE = "entry"
+    user, phone = push_user
+    browser = pending(user)
+    push = browser.api("POST", "api/push/", {}).json()
+    wrong = f"{(int(push['display_number']) + 1) % 100:02d}"
+    assert_error(phone.respond(push["challenge_id"], "approve", wrong), 409, "wrong_number")
+    assert_error(phone.respond(push["challenge_id"], "approve", push["display_number"]), 409, "challenge_resolved")
+    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied"}
+
+
+def test_other_methods_work_while_push_is_suspended(make_user, signed_in, pair, pending):
+    import pyotp
+
+    user = make_user()
+    account = signed_in(user)
+    phone = pair(account)
+    secret = account.api("POST", "api/totp/setup/", {}).json()["secret"]
+    assert account.api("POST", "api/totp/confirm/", {"code": pyotp.TOTP(secret).now()}).status_code == 201
+    browser = pending(user)
+    push = browser.api("POST", "api/push/", {}).json()
+    phone.respond(push["challenge_id"], "report")
+    assert_error(browser.api("POST", "api/push/", {}), 423, "push_suspended")
+    verify = browser.api("POST", "api/totp/verify/", {"code": pyotp.TOTP(secret).at(time.time() + 30)})
+    assert verify.status_code == 200, verify.text
+    assert verify.json()["status"] == "approved"

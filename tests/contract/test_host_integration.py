@@ -115,3 +115,23 @@ def test_backup_codes_alone_do_not_make_mfa(make_user, signed_in, pending):
     browser.logout()
     again = pending(user)
     assert again.page("/private/").status_code == 200
+
+
+def test_admin_login_is_also_pending(make_user, enroll, browser_factory, password):
+    user = make_user()
+    user.is_staff = user.is_superuser = True
+    user.save()
+    enroll(user)
+    browser = browser_factory()
+    response = browser.login(user.get_username(), password, path="/admin/login/", next_url="/admin/")
+    assert response.status_code == 302, response.text
+    _redirected_to_mfa(browser.page("/admin/"), "/admin/")
+
+
+def test_logout_and_static_files_are_not_redirected(push_user, pending):
+    user, _ = push_user
+    browser = pending(user)
+    for path in ("/static/site.css", "/accounts/logout/"):
+        response = browser.page(path)
+        location = response.headers.get("location", "")
+        assert not urlsplit(location).path.startswith(MFA_PAGE), (path, response.status_code, location)

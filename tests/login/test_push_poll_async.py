@@ -87,3 +87,50 @@ def test_denied_and_expired(client, user, phone, login_with_password, settings):
     settings.PUSHMFA_CHALLENGE_TTL = 0
     body = start(client)
     assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "expired"}
+
+
+def test_long_poll_wakes_up_when_the_phone_answers(client, user, phone, login_with_password):
+    """The async poll waits; the phone answers meanwhile (same thread, so SQLite is fine too)."""
+    import asyncio
+    import time
+
+    from asgiref.sync import sync_to_async
+
+    login_with_password(client, user)
+    body = start(client)
+    async_client = AsyncClient()
+    async_client.cookies = client.cookies
+
+    async def answer_later():
+        await asyncio.sleep(0.3)
+        await sync_to_async(phone.respond)(body["challenge_id"], "approve", selected_number=body["display_number"])
+
+    async def scenario():
+        began = time.monotonic()
+        response, _ = await asyncio.gather(
+            async_client.get(body["poll_url"], {"wait": "20"}, headers={"Accept": "application/json"}),
+            answer_later(),
+        )
+        return response, time.monotonic() - began
+
+    response, elapsed = async_to_sync(scenario)()
+    assert response.json()["status"] == "approved"
+    assert elapsed < 15  # generous: woken by the answer, not by the 20 s timeout
+
+
+def test_middleware_in_async_mode_redirects_pending_pages(client, user, phone, login_with_password):
+    from django_pushmfa.middleware import MFAMiddleware
+
+    async def view(request):  # an async get_response: the middleware runs in async mode
+        from django.http import HttpResponse
+
+        return HttpResponse("through")
+
+    assert MFAMiddleware(view).is_async
+    login_with_password(client, user)
+    async_client = AsyncClient()
+    async_client.cookies = client.cookies
+    response = async_to_sync(async_client.get)("/private/", headers={"Accept": "text/html"})
+    assert response.status_code == 302 and response["Location"] == "/mfa/authenticate/?next=%2Fprivate%2F"
+    response = async_to_sync(async_client.get)("/api/whoami/", headers={"Accept": "application/json"})
+    assert response.status_code == 403
