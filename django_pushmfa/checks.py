@@ -187,3 +187,22 @@ def check_push_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]
                 )
             )
     return messages
+
+
+@checks.register(checks.Tags.security)
+def check_webauthn_relying_party(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """Outside DEBUG, WebAuthn must not take its relying party from the request's Host header."""
+    from django.conf import settings
+
+    from .app_settings import app_settings
+
+    if settings.DEBUG or (app_settings.WEBAUTHN_RP_ID and app_settings.WEBAUTHN_ORIGINS):
+        return []
+    return [
+        checks.Warning(
+            "PUSHMFA_WEBAUTHN_RP_ID and PUSHMFA_WEBAUTHN_ORIGINS are not both set: security keys and passkeys "
+            "take the relying party from the request's Host header.",
+            hint='Set PUSHMFA_WEBAUTHN_RP_ID = "example.com" and PUSHMFA_WEBAUTHN_ORIGINS = ["https://example.com"].',
+            id="pushmfa.W002",
+        )
+    ]

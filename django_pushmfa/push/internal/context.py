@@ -26,7 +26,7 @@ _BROWSERS: list[tuple[str, re.Pattern[str]]] = [
     ("Vivaldi", re.compile(r"\bVivaldi/(\d+)")),
     ("Firefox", re.compile(r"\b(?:Firefox|FxiOS)/(\d+)")),
     ("Chromium", re.compile(r"\bChromium/(\d+)")),
-    ("Chrome", re.compile(r"\b(?:Chrome|CriOS)/(\d+)")),
+    ("Chrome", re.compile(r"\b(?:Chrome|CriOS|HeadlessChrome)/(\d+)")),
     ("Internet Explorer", re.compile(r"\bMSIE (\d+)|\bTrident/.*\brv:(\d+)")),
 ]
 _SAFARI = re.compile(r"\bVersion/(\d+)(?:\.\d+)*.*\bSafari/")
