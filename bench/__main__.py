@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results folder")
     parser.add_argument("--waiters", type=int, help="concurrent waiters (default 10000, quick 300)")
+    parser.add_argument("--own-redis", action="store_true",
+                        help="start a private redis-server on a free port for this run (nothing else can flush it)")
     parser.add_argument("--sessions", choices=["db", "cache"], default="db",
                         help="session engine: the example site's database sessions (default) or Redis")
     parser.add_argument("--redis-url", default=os.environ.get("PUSHMFA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
@@ -43,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ.setdefault("PUSHMFA_DB", "postgres")
+    own_redis = None
+    if args.own_redis:
+        from .servers import start_redis
+
+        own_redis, args.redis_url = start_redis()
     os.environ["PUSHMFA_REDIS_URL"] = args.redis_url
     os.environ["PUSHMFA_BENCH_SESSIONS"] = args.sessions
     import django
@@ -54,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     results: dict[str, Any] = {
-        "started_at": stamp, "quick": args.quick, "sessions": args.sessions, "config": cfg.as_dict(),
-        "machine": report.machine(),
+        "started_at": stamp, "quick": args.quick, "sessions": args.sessions, "redis_url": args.redis_url,
+        "config": cfg.as_dict(), "machine": report.machine(),
         "scenarios": {},
     }
     t0 = time.perf_counter()
@@ -66,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # noqa: BLE001 - the partial results are still written
         results["fatal_error"] = traceback.format_exc()
         print(results["fatal_error"], file=sys.stderr)
+    finally:
+        if own_redis is not None:
+            own_redis.terminate()
+            own_redis.wait(10)
     results["total_s"] = round(time.perf_counter() - t0, 1)
     path = out_dir / f"{stamp}.json"
     path.write_text(json.dumps(results, indent=2, default=str))

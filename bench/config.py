@@ -11,6 +11,7 @@ class Config:
     phones: int  # users with a paired phone (virtual users are drawn from them)
     wake_longpoll: int  # challenges woken through a long-poll, per server
     wake_repoll: int  # challenges seen by a browser re-polling every second, per server
+    wake_unloaded: int  # long-poll logins one at a time, per server, before the loaded ones
     wake_longpoll_workers: int  # concurrent long-poll logins in the wake scenario
     wake_repoll_workers: int  # concurrent re-polling logins, at the same time
     throughput_logins: int
@@ -34,14 +35,14 @@ class Config:
 
 
 DEFAULT = Config(
-    phones=300, wake_longpoll=1000, wake_repoll=200, wake_longpoll_workers=8, wake_repoll_workers=16,
-    throughput_logins=600,
-    throughput_bare=2400, throughput_workers=16, monitor_logins=20, two_server_logins=300,
+    phones=300, wake_longpoll=1000, wake_repoll=200, wake_unloaded=100, wake_longpoll_workers=8,
+    wake_repoll_workers=16, throughput_logins=600, throughput_bare=2400, throughput_workers=16,
+    monitor_logins=20, two_server_logins=300,
     growth_levels=(0, 10_000, 100_000), growth_flows=150, waiters=10_000, waiters_sample=200,
     waiters_ramp_per_s=500, profile_logins=100,
 )
 QUICK = Config(
-    phones=40, wake_longpoll=60, wake_repoll=20, wake_longpoll_workers=6, wake_repoll_workers=8,
+    phones=40, wake_longpoll=60, wake_repoll=20, wake_unloaded=10, wake_longpoll_workers=6, wake_repoll_workers=8,
     throughput_logins=100, throughput_bare=400,
     throughput_workers=8, monitor_logins=5, two_server_logins=30, growth_levels=(0, 2_000), growth_flows=30,
     waiters=300, waiters_sample=20, waiters_ramp_per_s=1000, profile_logins=10, time_limit=60.0,

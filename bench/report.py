@@ -96,6 +96,11 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     f"p50 {_fmt(_g(sw, 'wake_ms', 'p50'))} / p99 {_fmt(p99)} ms", "(part of the p99 ≤ 50 ms)",
                     _ok(p99 is not None and p99 <= 50)))
     for kind in ("wsgi", "asgi"):
+        u = _g(s, "wake", f"{kind}_unloaded", "longpoll", "wake_ms")
+        if u:
+            out.append((f"wake, long-poll, 1 client ({kind}, n={u['n']})",
+                        f"p50 {_fmt(u['p50'])} / p99 {_fmt(u['p99'])} ms",
+                        "p99 ≤ 50 ms", _ok(u["p99"] is not None and u["p99"] <= 50)))
         w = _g(s, "wake", kind)
         if w:
             p50, p99 = _g(w, "longpoll", "wake_ms", "p50"), _g(w, "longpoll", "wake_ms", "p99")

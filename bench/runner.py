@@ -95,6 +95,10 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
         def wake_both() -> dict[str, Any]:
             out = {}
             for kind in ("wsgi", "asgi"):
+                # one client at a time first: the wake a user sees on a server that is not saturated
+                out[f"{kind}_unloaded"] = asyncio.run(wake.run(
+                    make_virtual_users(phones[:1], cfg.wake_unloaded + 5), [], browser_addr=addr[kind],
+                    phone_addr=addr[kind], n_longpoll=cfg.wake_unloaded, n_repoll=0, time_limit=cfg.time_limit))
                 out[kind] = asyncio.run(wake.run(
                     *wake_vus(cfg.wake_longpoll, cfg.wake_repoll), browser_addr=addr[kind], phone_addr=addr[kind],
                     n_longpoll=cfg.wake_longpoll, n_repoll=cfg.wake_repoll, time_limit=cfg.time_limit))

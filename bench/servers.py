@@ -140,3 +140,29 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def start_redis() -> tuple[subprocess.Popen, str]:
+    """A private redis-server on a free 127.0.0.1 port (no persistence); returns it and the URL of its db 13."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("--own-redis needs redis-server on the PATH")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--maxclients", "20000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(7).startswith(b"+PONG"):
+                    return proc, f"redis://127.0.0.1:{port}/13"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the private redis-server did not start")

@@ -70,9 +70,12 @@ def test_login_redirects_to_the_mfa_page(push_user, browser_factory, password):
     assert response.status_code == 302
     # The site's LoginView redirects to next; the middleware sends that page request to the MFA step.
     target = response.headers["location"]
-    follow = browser.page(target)
-    if urlsplit(target).path != MFA_PAGE:
-        _redirected_to_mfa(follow, "/private/")
+    if urlsplit(target).path == MFA_PAGE:  # sent straight to the MFA step, next kept
+        assert parse_qs(urlsplit(target).query).get("next") == ["/private/"], target
+        assert browser.page(target).status_code == 200
+    else:
+        assert urlsplit(target).path == "/private/", target
+        _redirected_to_mfa(browser.page(target), "/private/")
 
 
 def test_custom_login_view_also_leaves_the_session_pending(push_user, browser_factory, password):

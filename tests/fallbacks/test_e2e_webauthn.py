@@ -19,9 +19,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 @pytest.fixture
 def page(monkeypatch):
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as playwright_api  # a missing browser stack fails, never skips
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed")
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -45,9 +45,9 @@ def outage_cache(redis_process, settings):
     settings.PUSHMFA_CHALLENGE_STORE = None  # the Redis store, chosen for a django-redis cache
     yield redis_process
     # The store's pub/sub listener thread for this alias would keep reconnecting to the dead port.
-    from django_pushmfa.push.store.redis import _Listener
+    from django_pushmfa.push.store.listener import Listener
 
-    _Listener.stop_all()
+    Listener.stop_all()
 
 
 def enroll_totp(user) -> str:

@@ -49,7 +49,7 @@ def test_push_loop_hits_the_rate_limit_and_keeps_one_outstanding_challenge(push_
 
 
 def test_per_ip_limit_covers_many_accounts(user_factory, password, settings):
-    """One attacker IP spraying many accounts' pushes is stopped by the per-IP limit."""
+    """One attacker IP spraying many accounts' pushes is stopped by the per-IP limit, spoofed headers or not."""
     settings.PUSHMFA_PUSH_RATE_LIMIT_IP = (3, 900)
     from .conftest import logged_in_client, pair_phone
 
@@ -58,7 +58,11 @@ def test_per_ip_limit_covers_many_accounts(user_factory, password, settings):
         victim = user_factory(f"victim{n}")
         pair_phone(logged_in_client(victim, password))
         attacker = new_browser(victim, password)
-        statuses.append(json_post(attacker, API + "push/", REMOTE_ADDR="203.0.113.9").status_code)
+        # a spoofed X-Forwarded-For does not make a new client: only the connection's address counts
+        spoofed = f"192.0.2.{n + 1}"
+        statuses.append(
+            json_post(attacker, API + "push/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=spoofed).status_code
+        )
     assert statuses == [201, 201, 201, 429, 429, 429]
     assert len(locmem.outbox) == 3
 
@@ -142,30 +146,45 @@ def test_random_picks_approve_about_one_in_n(push_user, password, settings):
     assert min(positions) >= 10, positions
 
 
-def test_entry_mode_guessing_then_lock(push_user, password, settings):
-    """Typed numbers: a blind guess is right 1 time in 90, and three wrong ones lock push."""
-    settings.PUSHMFA_NUMBER_MODE = "entry"
+@pytest.mark.parametrize("mode", ["entry", "choices"])
+def test_random_answers_then_lock(push_user, password, settings, mode):
+    """Random answers (typed, or tapped among the choices): three wrong ones in a row lock push.
+
+    An approval ends a run of denials (the user's own logins must not add up to a lock), so the
+    lock comes after three consecutive wrong answers.
+    """
+    settings.PUSHMFA_NUMBER_MODE = mode
     settings.PUSHMFA_SUSPEND_AFTER_DENIALS = 3
+    settings.PUSHMFA_PUSH_RATE_LIMIT_USER = (1000, 900)  # the lock, not the rate limit, must stop this
     phone = push_user.phone
-    wrong = 0
-    approvals = 0
+    run = wrong = approvals = 0
     while True:
         attacker = new_browser(push_user, password)
         response = json_post(attacker, API + "push/")
         if response.status_code == 423:
             break
         assert response.status_code == 201, response.content
+        assert run < 3, "three wrong answers in a row did not lock push"
         body = response.json()
-        assert phone.challenge(body["challenge_id"]).json()["choices"] is None
-        guess = f"{secrets.randbelow(90) + 10}"
+        choices = phone.challenge(body["challenge_id"]).json()["choices"]
+        if mode == "entry":
+            assert choices is None
+            guess = f"{secrets.randbelow(90) + 10}"
+        else:
+            guess = secrets.choice(choices)
         answer = phone.approve(body["challenge_id"], guess)
         if answer.status_code == 200:
             approvals += 1
+            run = 0
         else:
             assert answer.json()["code"] == "wrong_number"
             wrong += 1
-        assert wrong + approvals <= 20
-    assert wrong == 3
-    assert approvals <= 2  # 1/90 per guess
-    assert _kinds(push_user).count(SecurityEvent.Kind.WRONG_NUMBER) == 3
+            run += 1
+        # 1 in 90 (entry) or 1 in 3 (choices) per push; 40 approvals before the lock is ~1e-6 likely
+        assert approvals <= 40
+    assert run == 3
+    assert _kinds(push_user).count(SecurityEvent.Kind.WRONG_NUMBER) == wrong
     assert SecurityEvent.Kind.PUSH_SUSPENDED in _kinds(push_user)
+    sent = len(locmem.outbox)
+    assert start_push(new_browser(push_user, password), expect=423)["code"] == "push_suspended"
+    assert len(locmem.outbox) == sent

@@ -103,3 +103,23 @@ def test_captured_approval_replayed_after_a_new_login_starts(push_user, browser,
     assert poll(attacker, second["challenge_id"]).json()["status"] == "pending"
     assert poll(attacker, first["challenge_id"]).status_code == 404
     assert not is_logged_in(attacker)
+
+
+def test_query_string_is_covered(push_user, started):
+    phone: Phone = push_user.phone
+    path = f"{API}device/challenges/"
+    _unauthorised(phone.send("GET", path + "?page=2", sign_path=path))
+    _unauthorised(phone.send("GET", path, sign_path=path + "?page=2"))
+    assert phone.send("GET", path + "?page=2").status_code == 200  # signed as sent: fine
+
+
+def test_ed25519_device_replay_is_refused_too(account_client, push_user):
+    from .conftest import json_post
+
+    token = json_post(account_client, API + "devices/pairing/").json()["pairing_token"]
+    ed = Phone(key_type="ed25519")
+    assert ed.register(token).status_code == 201
+    path = f"{API}device/challenges/"
+    header = ed.header("GET", path)
+    assert ed.send("GET", path, authorization=header).status_code == 200
+    _unauthorised(ed.send("GET", path, authorization=header))

@@ -161,3 +161,20 @@ def test_security_keys_work_while_redis_is_down(enrolled, outage_cache, password
     ok = json_post(browser, API + "webauthn/complete/", {"credential": key.get(begin.json())})
     assert ok.status_code == 200, ok.content
     assert is_logged_in(browser)
+
+
+def test_code_guessing_is_still_throttled_while_redis_is_down(enrolled, outage_cache, password, settings):
+    """Without the cache the typed-code back-off is read from the database: it never fails open."""
+    settings.PUSHMFA_CODE_FAILURE_FREE_ATTEMPTS = 3
+    settings.PUSHMFA_TOTP_FAILURE_BACKOFF_BASE = 60
+    outage_cache.stop()
+    browser = new_browser(enrolled, password)
+    right = pyotp.TOTP(enrolled.totp_secret).now()
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _ in range(3):
+        response = json_post(browser, API + "totp/verify/", {"code": wrong})
+        assert response.status_code == 400 and response.json()["code"] == "invalid_code"
+    locked = json_post(browser, API + "totp/verify/", {"code": right})
+    assert locked.status_code == 429 and locked.json()["code"] == "rate_limited"
+    assert 0 < int(locked["Retry-After"]) <= 60
+    assert not is_logged_in(browser)

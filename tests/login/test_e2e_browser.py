@@ -25,9 +25,9 @@ window.__pushmfaEvents = [];
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as playwright_api  # a missing browser stack fails, never skips
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed")
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still sync.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright_api.sync_playwright() as p:
