@@ -137,10 +137,12 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     wt = _g(s, "waiters")
     if wt and "stages" in wt:
         for st in wt["stages"]:
-            healthy = st["failed"] <= st["asked"] / 100
+            # healthy: under 1% of the waiters failed while holding, and the sample could be woken
+            healthy = st["failed"] <= st["asked"] / 100 and not st.get("wake_errors")
             out.append((f"ASGI waiters: {st['asked']:,} asked",
                         f"{st['waiting']:,} waiting ({st['failed']:,} failed), {st['rss_per_waiter_kb']} KB and "
-                        f"{st.get('workers_threads')} threads, wake p99 {_fmt(_g(st, 'wake_ms', 'p99'))} ms",
+                        f"{st.get('workers_threads')} threads, wake p99 {_fmt(_g(st, 'wake_ms', 'p99'))} ms"
+                        + (f" ({st['wake_errors']} wakes failed)" if st.get("wake_errors") else ""),
                         "10,000", _ok(healthy) if st["asked"] >= 10_000 or not healthy else ""))
     g = _g(s, "growth")
     if g and "levels" in g:

@@ -28,6 +28,14 @@ def assert_error(response, status: int, code: str, *, extra_fields_allowed: bool
     return body
 
 
+def shared_sqlite_connection() -> bool:
+    """True when the live server's request threads share one in-memory SQLite connection (Django
+    shares it so they see the test's data); truly concurrent requests are then unsafe in SQLite."""
+    from django.db import connection
+
+    return connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
 @pytest.fixture
 def site(live_server) -> str:
     return live_server.url

@@ -261,13 +261,18 @@ def _spki_b64(private_key) -> str:
     [
         {"platform": "windows"},
         {"platform": None},
+        {"push_token": None},
+        {"push_token": ""},
         {"public_key": "not base64!"},
         {"public_key": base64.b64encode(b"\x30\x03\x02\x01\x01").decode()},
         {"public_key": "P384"},
         {"public_key": "RSA"},
         {"public_key": "P256-PEM"},
     ],
-    ids=["platform", "platform-null", "key-not-b64", "key-not-spki", "key-p384", "key-rsa", "key-pem"],
+    ids=[
+        "platform", "platform-null", "push-token-null", "push-token-blank",
+        "key-not-b64", "key-not-spki", "key-p384", "key-rsa", "key-pem",
+    ],
 )
 def test_register_malformed_fields(account, phone_factory, overrides):
     _user, browser = account

@@ -144,8 +144,10 @@ def test_timestamp_outside_skew(phones, offset):
     assert_refused(phones[0].signed("GET", LIST, ts=int(time.time()) + offset))
 
 
-@pytest.mark.parametrize("ts", ["abc", "", "1e9", "-1"])
+@pytest.mark.parametrize("ts", ["abc", "", "1e9", "-1", "NOW.5", "NOW000"])
 def test_timestamp_malformed(phones, ts):
+    now = str(int(time.time()))
+    ts = ts.replace("NOW", now)  # "<now>.5": not whole seconds; "<now>000": milliseconds
     assert_refused(phones[0].signed("GET", LIST, ts=ts))
 
 
