@@ -40,6 +40,8 @@ def credential_from(request: Request) -> tuple[Any, str]:
     label = data.get("label", "")
     if not isinstance(credential, dict) or not isinstance(label, str):
         raise APIError("invalid", _("Post the WebAuthn credential as a JSON object."), 400)
+    if "\x00" in label:  # PostgreSQL refuses NUL in text columns (a 500 instead of this answer)
+        raise APIError("invalid", {"label": [str(_("Must be a string without NUL characters."))]}, 400)
     return credential, label.strip()[:100]
 
 

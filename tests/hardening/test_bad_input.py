@@ -367,3 +367,25 @@ def test_ids_that_are_not_uuids(push_user, browser, account_client, bad_id, unch
         _error(phone.respond(bad_id, "deny"), 404, "not_found")
         _error(account_client.delete(f"{API}credentials/{bad_id}/"), 404, "not_found")
         _error(json_post(account_client, f"{API}credentials/{bad_id}/primary/"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "label,transports", [("Key\x00", ["usb"]), ("Key", ["usb\x00"]), ("Key", ["usb", "\x00" * 3])]
+)
+def test_security_key_registration_with_nul(account_client, label, transports, caplog):
+    """The label and the authenticator-reported transports end up in text / JSON columns."""
+    from tests.fallbacks.authenticator import SoftwareAuthenticator
+
+    key = SoftwareAuthenticator()
+    options = json_post(account_client, API + "webauthn/register/begin/", {"passkey": False})
+    assert options.status_code == 200
+    attestation = key.create(options.json())
+    attestation["response"]["transports"] = transports
+    body = {"credential": attestation, "label": label}
+    response = json_post(account_client, API + "webauthn/register/complete/", body)
+    assert response.status_code in (201, 400), response.content
+    if response.status_code == 201:
+        stored = MFACredential.objects.get(pk=response.json()["id"])
+        assert "\x00" not in stored.label
+        assert not any("\x00" in t for t in stored.webauthn_key.transports)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
