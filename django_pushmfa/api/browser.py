@@ -130,7 +130,11 @@ class PushStartView(PushMFAAPIView):
         from ..push.internal import challenges
 
         challenge = challenges.start_push(request._request, user)
-        request._request.session[REMEMBER_KEY] = remember
+        session = request._request.session
+        # Write only a change: an assignment marks the session modified, and the session engine then
+        # saves it (a database UPDATE in its own transaction) on every push. A missing key is False.
+        if session.get(REMEMBER_KEY, False) is not remember:
+            session[REMEMBER_KEY] = remember
         return Response(
             {
                 "challenge_id": challenge.id,

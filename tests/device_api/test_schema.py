@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import drf_spectacular  # noqa: F401,E402  (a test dependency: its absence is a failure)
-
+import pytest
 from drf_spectacular.drainage import GENERATOR_STATS  # noqa: E402
 from drf_spectacular.validation import validate_schema  # noqa: E402
 

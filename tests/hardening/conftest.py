@@ -16,6 +16,21 @@ from .redis_process import RedisProcess
 LOGIN_URL = "/accounts/login/"
 API = "/mfa/api/"
 
+#: Every ``code`` an error of the API may carry: the contract's table, DRF's generic errors as the
+#: contract names them, and the app's documented extensions (csrf_failed, payload_too_large, webauthn_failed).
+KNOWN_ERROR_CODES = frozenset(
+    {
+        # shared/api-contract.md, "Errors"
+        "mfa_required", "mfa_not_in_progress", "no_push_device", "push_suspended", "rate_limited", "not_found",
+        "challenge_expired", "challenge_resolved", "wrong_number", "invalid_code", "invalid_pairing_token",
+        "not_authenticated", "invalid_signature", "service_unavailable", "invalid", "parse_error",
+        # DRF's generic failures, named by api.exceptions.DRF_CODES
+        "method_not_allowed", "not_acceptable", "unsupported_media_type",
+        # extensions
+        "csrf_failed", "payload_too_large", "webauthn_failed",
+    }
+)
+
 
 @pytest.fixture
 def redis_process():

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from .conftest import KNOWN_ERROR_CODES
 from .fuzz_world import FuzzWorld
 
 MAX_EXAMPLES = int(os.environ.get("PUSHMFA_FUZZ_EXAMPLES", "15"))
@@ -67,7 +68,8 @@ def fuzz_world(live_server, user, password, settings):
 def _error_has_code(response) -> None:
     if response.status_code >= 400:
         body = response.json()
-        assert isinstance(body, dict) and isinstance(body.get("code"), str) and body["code"], body
+        assert isinstance(body, dict) and body.get("code") in KNOWN_ERROR_CODES, body
+        assert isinstance(body.get("detail"), str) and body["detail"], body
 
 
 def test_served_schema_covers_the_contract(live_server):
