@@ -21,7 +21,6 @@ from ..app_settings import app_settings
 from ..internal import login as login_flow
 from ..internal import pending
 from ..internal.methods import get_mfa_options
-from ..models import MFACredential
 from . import browser_serializers as ser
 from .base import PushMFAAPIView
 from .exceptions import APIError, MFANotInProgress
@@ -207,18 +206,8 @@ def answer_poll(request: Any, challenge: Any) -> dict[str, Any]:
     if user is None:
         pending.clear(request)
         raise MFANotInProgress()
-    credential = None
-    if challenge.device_id:
-        credential = MFACredential.objects.filter(pk=_uuid_or_none(challenge.device_id), user_id=user.pk).first()
-    redirect_url = login_flow.complete_login(request, user, "push", credential=credential)
+    # The answering device's credential, matched to this user inside complete_login's UPDATE (no
+    # SELECT of its own); a device id that is not one of the user's leaves the event without one.
+    redirect_url = login_flow.complete_login(request, user, "push", credential_id=challenge.device_id or None)
     return {"status": "approved", "redirect_url": redirect_url}
-
-
-def _uuid_or_none(value: str) -> Any:
-    import uuid
-
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 

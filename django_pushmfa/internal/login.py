@@ -5,10 +5,12 @@ so the HTML pages and the API log users in the same way.
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
@@ -40,7 +42,14 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def complete_login(request: HttpRequest, user: Any, method: str, *, credential: MFACredential | None = None) -> str:
+def complete_login(
+    request: HttpRequest,
+    user: Any,
+    method: str,
+    *,
+    credential: MFACredential | None = None,
+    credential_id: Any = None,
+) -> str:
     """Log ``user`` in for real after a verified second factor; returns where the browser goes next.
 
     Every method's successful verification ends here. ``login()`` rotates the session key (and the
@@ -48,6 +57,14 @@ def complete_login(request: HttpRequest, user: Any, method: str, *, credential: 
     (push, totp, webauthn, backup_code); it is recorded in the session and in the
     ``mfa_completed`` SecurityEvent. Refuses (``PermissionError``) a ``user`` other than the one
     whose password step this session did: a flow bug must never log in the wrong account.
+
+    ``credential`` is the credential that was used; or pass only its ``credential_id`` (the push
+    flow knows just the answering device's id): the credential is then looked for among ``user``'s
+    own, without a SELECT of its own, and ignored when it is not one of theirs.
+
+    The writes (the session's login with ``last_login``, the credential's ``last_used_at``, the
+    ``mfa_completed`` event) are one transaction: one commit instead of one per statement, and no
+    event without the login it reports. ``mfa_completed`` is sent after that transaction.
     """
     from ..auth_backends import COMPLETING_ATTR
 
@@ -56,20 +73,42 @@ def complete_login(request: HttpRequest, user: Any, method: str, *, credential: 
         raise PermissionError("complete_login() called for a user other than the pending one.")
     next_url = safe_next_url(request, state.next_url if state else None)
     backend = state.backend if state else getattr(user, "backend", None)
-    setattr(request, COMPLETING_ATTR, True)
-    try:
-        login(request, user, backend=backend)
-    finally:
-        setattr(request, COMPLETING_ATTR, False)
-    pending.clear(request)
-    request.session[pending.METHOD_KEY] = method
-    if credential is not None:
-        MFACredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
-    record_event(
-        user, SecurityEvent.Kind.MFA_COMPLETED, request=request, credential=credential, method=method
-    )
+    using = router.db_for_write(MFACredential)
+    with transaction.atomic(using=using):
+        setattr(request, COMPLETING_ATTR, True)
+        try:
+            login(request, user, backend=backend)
+        finally:
+            setattr(request, COMPLETING_ATTR, False)
+        pending.clear(request)
+        request.session[pending.METHOD_KEY] = method
+        if credential is not None:
+            MFACredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
+        elif credential_id is not None:
+            credential = _mark_used(using, user, credential_id)
+        record_event(
+            user, SecurityEvent.Kind.MFA_COMPLETED, request=request, credential=credential, method=method
+        )
     signals.mfa_completed.send(sender=MFACredential, user=user, method=method, request=request)
     return next_url
+
+
+def _mark_used(using: str, user: Any, credential_id: Any) -> MFACredential | None:
+    """Set ``last_used_at`` of ``user``'s credential ``credential_id``; the credential, or None when
+    it is not one of theirs (or the id is malformed).
+
+    One UPDATE, no SELECT: the returned instance holds only its id and user id, the other fields are
+    deferred (read from the database only if someone reads them), which is all the event's foreign
+    key needs.
+    """
+    try:
+        pk = uuid.UUID(str(credential_id))
+    except ValueError:
+        return None
+    updated = MFACredential.objects.using(using).filter(pk=pk, user_id=user.pk).update(last_used_at=timezone.now())
+    if not updated:
+        return None
+    return MFACredential.from_db(using, ["id", "user_id"], [pk, user.pk])
 
 
 def remember_browser_after_login(request: HttpRequest, response: HttpResponse, user: Any, *, method: str) -> bool:

@@ -248,12 +248,16 @@ def _raise_lost(result: Resolution) -> None:
 def _after_response(
     device: PushDevice, challenge: Challenge, kind: str, reason: str | None, result: Resolution, request: Any
 ) -> None:
+    from django.db import router, transaction
     from django.utils import timezone
 
-    PushDevice.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
     user = device.credential.user
-    # The detail never holds the numbers: they would help whoever reads the log guess the next one.
-    record_event(user, kind, request=request, credential=device.credential, challenge_id=challenge.id)
+    # One transaction, one commit: the device's last_seen_at and the answer's event are written
+    # together (the answer itself is already final in the store; signals go out after the commit).
+    with transaction.atomic(using=router.db_for_write(SecurityEvent)):
+        PushDevice.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+        # The detail never holds the numbers: they would help whoever reads the log guess the next one.
+        record_event(user, kind, request=request, credential=device.credential, challenge_id=challenge.id)
     if reason is None:
         signals.challenge_approved.send(sender=Challenge, challenge=challenge, user=user, device=device)
     else:

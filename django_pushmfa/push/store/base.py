@@ -7,6 +7,7 @@ Keys expire on their own (no cleanup job); a key's lifetime only ever moves forw
 """
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -15,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ...exceptions import ChallengeStoreUnavailable  # noqa: F401  (re-exported for store users)
 from .waiters import Watch, hub
@@ -47,6 +50,17 @@ def new_challenge_id() -> str:
     return str(uuid.uuid4())
 
 
+def digest_number(challenge_id: str, number: str) -> str:
+    """A keyed digest (HMAC-SHA256 under ``SECRET_KEY``, 128 bits) of a number for one challenge.
+
+    The stores compare a picked number with the display number through these digests, never the raw
+    numbers, so the comparison can run inside the store (Redis: in a script) and still reveals
+    nothing through its timing. Bound to the challenge id: a digest is worthless for any other one.
+    """
+    mac = salted_hmac("django_pushmfa.push.number", f"{challenge_id}\n{number}", algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(mac[:16]).rstrip(b"=").decode()
+
+
 @dataclass
 class Challenge:
     id: str
@@ -63,6 +77,9 @@ class Challenge:
     # True when the stored status is still "pending" but the window has passed: the record reads as
     # "expired"; the flows persist that (once) and send challenge_expired.
     lapsed: bool = field(default=False, compare=False, repr=False)
+    # True on the "approved" record a browser's poll just consumed itself (ChallengeStore.claim):
+    # that poll, and only it, may log the user in (``consume()`` then needs no store call).
+    claimed: bool = field(default=False, compare=False, repr=False)
 
     def is_expired(self, now: float | None = None) -> bool:
         """Expired for good, or still pending past its answer window."""
@@ -95,6 +112,7 @@ class Challenge:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("lapsed")
+        data.pop("claimed")
         return data
 
 
@@ -185,6 +203,65 @@ class ChallengeStore(ABC):
         """Compare-and-set; the challenge after the move, or None when it was not in ``from_status``."""
         result = self.resolve(challenge_id, from_status, to_status, **fields)
         return result.challenge if result.ok else None
+
+    def answer(
+        self,
+        challenge_id: str,
+        user_id: str,
+        *,
+        number_digest: str | None = None,
+        penalty: str = "denial",
+        suspension: SuspensionPolicy | None = None,
+        **fields: Any,
+    ) -> Resolution:
+        """A device's answer to a pending challenge of ``user_id``, as one compare-and-set.
+
+        With ``number_digest`` (an approval: :func:`digest_number` of the picked number) the challenge
+        becomes "approved" when it matches the digest of its display number (and the run of denials
+        ends), else "denied" counting as ``penalty``; without one it becomes "denied" counting as
+        ``penalty`` ("denial" or "report"). ``fields``, ``suspension`` and waking: as :meth:`resolve`.
+
+        Refused (``ok`` False): ``challenge`` None when it is unknown, gone or another user's; else the
+        challenge as it reads (not pending, or lapsed: it reads as "expired"). This generic version
+        reads then resolves (the compare-and-set keeps it exactly-once); the Redis store does both
+        in one script.
+        """
+        current = self.get(challenge_id)
+        if current is None or not constant_time_compare(current.user_id, str(user_id)):
+            return Resolution(False, None)
+        if current.status != PENDING:
+            return Resolution(False, current)
+        matched = number_digest is not None and constant_time_compare(
+            number_digest, digest_number(current.id, current.display_number)
+        )
+        return self.resolve(
+            challenge_id,
+            PENDING,
+            APPROVED if matched else DENIED,
+            penalty=None if matched else penalty,
+            suspension=suspension,
+            reset_denials=matched,
+            **fields,
+        )
+
+    def claim(self, challenge_id: str, binding: str) -> Challenge | None:
+        """A browser's read of its challenge that consumes an approval in the same step.
+
+        None when the challenge is unknown, gone or bound to another browser (``binding`` is
+        compared in constant time, or as digests). An "approved" one moves to "consumed" (exactly
+        once, as :meth:`transition`) and the caller that moved it gets it back as "approved" with
+        ``claimed`` True; everyone else gets the challenge as it reads. The Redis store does this in
+        one script.
+        """
+        current = self.get(challenge_id)
+        if current is None or not constant_time_compare(current.binding, binding):
+            return None
+        if current.status != APPROVED:
+            return current
+        moved = self.transition(challenge_id, APPROVED, CONSUMED)
+        if moved is None:
+            return replace(current, status=CONSUMED)
+        return replace(current, claimed=True)
 
     @abstractmethod
     def pending_for_user(self, user_id: str) -> list[Challenge]:

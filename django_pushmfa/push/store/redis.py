@@ -6,6 +6,7 @@ thread per process (and per store alias) receives it and wakes the local waiters
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -16,7 +17,17 @@ from typing import Any, TypeVar
 from ...app_settings import app_settings
 from ...exceptions import ChallengeStoreUnavailable, PushSuspended, RateLimited
 from . import redis_scripts
-from .base import PENDING, Challenge, ChallengeStore, RateLimit, Resolution, SuspensionPolicy
+from .base import (
+    APPROVED,
+    CONSUMED,
+    PENDING,
+    Challenge,
+    ChallengeStore,
+    RateLimit,
+    Resolution,
+    SuspensionPolicy,
+    digest_number,
+)
 from .listener import Listener
 from .waiters import Change
 
@@ -98,6 +109,8 @@ class RedisChallengeStore(ChallengeStore):
                 "c": challenge.choices,
                 "t": challenge.created_at,
                 "x": challenge.context,
+                # What RESPOND compares a picked number's digest with (see base.digest_number).
+                "h": digest_number(challenge.id, challenge.display_number),
             },
             separators=(",", ":"),
         )
@@ -192,6 +205,53 @@ class RedisChallengeStore(ChallengeStore):
         challenge = self._decode(challenge_id, result[1], now) if len(result) > 1 else None
         suspended = _text(result[2]) if ok and len(result) > 2 else ""
         return Resolution(ok, challenge, now + float(suspended) if suspended else None)
+
+    def answer(
+        self,
+        challenge_id: str,
+        user_id: str,
+        *,
+        number_digest: str | None = None,
+        penalty: str = "denial",
+        suspension: SuspensionPolicy | None = None,
+        **fields: Any,
+    ) -> Resolution:
+        """:meth:`ChallengeStore.answer` in one script (``RESPOND``): no read before it."""
+        now = time.time()
+        responded_at = fields.get("responded_at")
+        keys = [self.ckey(challenge_id)]
+        args: list[Any] = [
+            repr(now), str(user_id), number_digest or "", penalty, int(app_settings.CHALLENGE_GRACE * 1000),
+            self.channel, challenge_id, repr(responded_at) if responded_at is not None else "",
+            fields.get("device_id") or "",
+        ]
+        if suspension is not None:
+            uid = suspension.user_id
+            keys += [self.key(f"den:{uid}"), self.key(f"rep:{uid}"), self.key(f"sus:{uid}")]
+            args += [suspension.denial_limit, suspension.report_limit, suspension.window, suspension.seconds]
+        else:
+            args += [0, 0, 0, 0]
+        result = self._run("RESPOND", keys, args)
+        ok = int(result[0]) == 1
+        challenge = self._decode(challenge_id, result[1], now) if len(result) > 1 else None
+        suspended = _text(result[2]) if ok and len(result) > 2 else ""
+        return Resolution(ok, challenge, now + float(suspended) if suspended else None)
+
+    def claim(self, challenge_id: str, binding: str) -> Challenge | None:
+        """:meth:`ChallengeStore.claim` in one script (``CLAIM``)."""
+        from dataclasses import replace
+
+        from .waiters import Change as _Change
+
+        args = [
+            hashlib.sha1(binding.encode()).hexdigest(),  # noqa: S324 - a comparison digest, not a MAC
+            int(app_settings.CHALLENGE_GRACE * 1000), self.channel, _Change(CONSUMED).encode(challenge_id),
+        ]
+        result = self._run("CLAIM", [self.ckey(challenge_id)], args)
+        challenge = self._decode(challenge_id, result[1]) if len(result) > 1 else None
+        if challenge is None or int(result[0]) != 1:
+            return challenge
+        return replace(challenge, status=APPROVED, claimed=True)
 
     def pending_for_user(self, user_id: str) -> list[Challenge]:
         result = self._run("PENDING_FOR_USER", [self.key(f"u:{user_id}")], [])

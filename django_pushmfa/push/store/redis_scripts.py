@@ -54,6 +54,40 @@ redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[5])
 return result
 """
 
+# The move itself, shared by RESOLVE and RESPOND once they decided it. Locals set before it: now,
+# to, penalty ('' | 'denial' | 'report'), reset ('1'/'0'), grace (ms), channel, message,
+# responded ('' or responded_at), device ('' or device id), and (with a suspension policy: KEYS 2
+# denial run, 3 report run, 4 suspension flag) den_limit, rep_limit, window (s), seconds.
+_MOVE = """
+redis.call('HSET', KEYS[1], 's', to)
+if responded ~= '' then redis.call('HSET', KEYS[1], 'r', responded) end
+if device ~= '' then redis.call('HSET', KEYS[1], 'v', device) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl >= 0 and ttl < grace then redis.call('PEXPIRE', KEYS[1], grace) end
+redis.call('PUBLISH', channel, message)
+local suspended = ''
+if #KEYS >= 4 then
+  if reset == '1' then redis.call('DEL', KEYS[2]) end
+  local run, limit = nil, 0
+  if penalty == 'denial' then
+    run, limit = KEYS[2], den_limit
+  elseif penalty == 'report' then
+    run, limit = KEYS[3], rep_limit
+  end
+  if run then
+    local count = redis.call('INCR', run)
+    if redis.call('PTTL', run) < 0 then redis.call('PEXPIRE', run, window * 1000) end
+    if limit > 0 and count >= limit then
+      redis.call('DEL', KEYS[2], KEYS[3])
+      if redis.call('SET', KEYS[4], now, 'PX', seconds * 1000, 'NX') then
+        suspended = tostring(seconds)
+      end
+    end
+  end
+end
+return {1, redis.call('HGETALL', KEYS[1]), suspended}
+"""
+
 # KEYS: 1 challenge, then (with a suspension policy) 2 denial run, 3 report run, 4 suspension flag
 # ARGV: 1 now, 2 from, 3 to, 4 grace ms, 5 channel, 6 message, 7 responded_at or '', 8 device id or '',
 #       9 penalty ('' | 'denial' | 'report'), 10 reset denials ('1'/'0'), 11 denial limit,
@@ -65,34 +99,55 @@ local lapsed = h[1] == 'pending' and tonumber(ARGV[1]) >= tonumber(h[2])
 if h[1] ~= ARGV[2] or (lapsed and ARGV[3] ~= 'expired') then
   return {0, redis.call('HGETALL', KEYS[1])}
 end
-redis.call('HSET', KEYS[1], 's', ARGV[3])
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'r', ARGV[7]) end
-if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'v', ARGV[8]) end
-local grace = tonumber(ARGV[4])
+local now, to, penalty, reset = ARGV[1], ARGV[3], ARGV[9], ARGV[10]
+local grace, channel, message = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local responded, device = ARGV[7], ARGV[8]
+local den_limit, rep_limit = tonumber(ARGV[11]), tonumber(ARGV[12])
+local window, seconds = tonumber(ARGV[13]), tonumber(ARGV[14])
+""" + _MOVE
+
+# A device's answer in one step (ChallengeStore.answer): the challenge must be the user's and
+# pending; an approval's number is checked by comparing digests (never the numbers themselves).
+# KEYS: 1 challenge, then (with a suspension policy) 2 denial run, 3 report run, 4 suspension flag
+# ARGV: 1 now, 2 user id, 3 digest of the picked number or '' (not an approval), 4 penalty of a
+#       refusal ('denial' | 'report'), 5 grace ms, 6 channel, 7 challenge id, 8 responded_at,
+#       9 device id, 10 denial limit, 11 report limit, 12 window s, 13 suspension s
+# Returns {0} (unknown or another user's), {0, hash} (not pending / lapsed) or as RESOLVE.
+RESPOND = """
+local h = redis.call('HMGET', KEYS[1], 's', 'e', 'd')
+if not h[1] or not h[3] then return {0} end
+local static = cjson.decode(h[3])
+if tostring(static['u']) ~= ARGV[2] then return {0} end
+if h[1] ~= 'pending' or tonumber(ARGV[1]) >= tonumber(h[2]) then
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
+local now, to, penalty, reset = ARGV[1], 'denied', ARGV[4], '0'
+if ARGV[3] ~= '' and type(static['h']) == 'string' and static['h'] == ARGV[3] then
+  to, penalty, reset = 'approved', '', '1'
+end
+local grace, channel = tonumber(ARGV[5]), ARGV[6]
+local responded, device = ARGV[8], ARGV[9]
+local message = ARGV[7] .. '|' .. to .. '|' .. responded .. '|' .. device
+local den_limit, rep_limit = tonumber(ARGV[10]), tonumber(ARGV[11])
+local window, seconds = tonumber(ARGV[12]), tonumber(ARGV[13])
+""" + _MOVE
+
+# A browser's read that consumes an approval in the same step (ChallengeStore.claim). The binding
+# is compared as SHA-1 digests of the two tokens, so the comparison's timing reveals nothing usable.
+# KEYS: 1 challenge. ARGV: 1 sha1 hex of the browser's binding, 2 grace ms, 3 channel, 4 message.
+# Returns {0} (unknown or another browser's), {0, hash} (read only) or {1, hash} (consumed now).
+CLAIM = """
+local h = redis.call('HMGET', KEYS[1], 's', 'd')
+if not h[1] or not h[2] then return {0} end
+local static = cjson.decode(h[2])
+if type(static['b']) ~= 'string' or redis.sha1hex(static['b']) ~= ARGV[1] then return {0} end
+if h[1] ~= 'approved' then return {0, redis.call('HGETALL', KEYS[1])} end
+redis.call('HSET', KEYS[1], 's', 'consumed')
+local grace = tonumber(ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl >= 0 and ttl < grace then redis.call('PEXPIRE', KEYS[1], grace) end
-redis.call('PUBLISH', ARGV[5], ARGV[6])
-local suspended = ''
-if #KEYS >= 4 then
-  if ARGV[10] == '1' then redis.call('DEL', KEYS[2]) end
-  local run, limit = nil, 0
-  if ARGV[9] == 'denial' then
-    run, limit = KEYS[2], tonumber(ARGV[11])
-  elseif ARGV[9] == 'report' then
-    run, limit = KEYS[3], tonumber(ARGV[12])
-  end
-  if run then
-    local count = redis.call('INCR', run)
-    if redis.call('PTTL', run) < 0 then redis.call('PEXPIRE', run, tonumber(ARGV[13]) * 1000) end
-    if limit > 0 and count >= limit then
-      redis.call('DEL', KEYS[2], KEYS[3])
-      if redis.call('SET', KEYS[4], ARGV[1], 'PX', tonumber(ARGV[14]) * 1000, 'NX') then
-        suspended = ARGV[14]
-      end
-    end
-  end
-end
-return {1, redis.call('HGETALL', KEYS[1]), suspended}
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return {1, redis.call('HGETALL', KEYS[1])}
 """
 
 # KEYS: 1 user pointer. Returns {id, hash fields} or nil.
