@@ -172,7 +172,8 @@ class PushPollView(PushMFAAPIView):
         if wait:
             challenge = challenges.wait_for_browser(django_request, challenge_id, wait)
         else:
-            challenge = challenges.get_for_browser(django_request, challenge_id)
+            # Reads and, when approved, consumes in one store operation (answer_poll logs in).
+            challenge = challenges.claim_for_browser(django_request, challenge_id)
         body = answer_poll(django_request, challenge)
         response = Response(body)
         if body.get("status") == "approved" and django_request.session.pop(REMEMBER_KEY, False):

@@ -135,7 +135,7 @@ def redis_commands(monkeypatch):
     from django_pushmfa.push.store import redis_scripts
 
     client = get_redis_connection("redis")
-    for name in ("CREATE", "RESOLVE", "PENDING_FOR_USER", "HIT", "LIFT"):
+    for name in ("CREATE", "RESOLVE", "RESPOND", "CLAIM", "PENDING_FOR_USER", "HIT", "LIFT"):
         client.script_load(getattr(redis_scripts, name))
     counter = CommandCounter(client.connection_pool, redis.Redis.execute_command)
     monkeypatch.setattr(redis.Redis, "execute_command", counter.wrapper())

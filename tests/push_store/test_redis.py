@@ -11,7 +11,7 @@ from django_redis import get_redis_connection
 from django_pushmfa.exceptions import ChallengeStoreUnavailable
 from django_pushmfa.push.internal import challenges
 from django_pushmfa.push.store import get_store
-from django_pushmfa.push.store.base import APPROVED, CONSUMED, PENDING, RateLimit
+from django_pushmfa.push.store.base import APPROVED, CONSUMED, PENDING, RateLimit, digest_number
 from django_pushmfa.push.store.listener import Listener
 from django_pushmfa.push.store.redis import RedisChallengeStore
 
@@ -33,18 +33,41 @@ def client():
     return get_redis_connection("redis")
 
 
-def test_a_whole_login_takes_six_redis_commands(rstore, user, device, browser, redis_commands):
+def test_a_whole_login_takes_four_store_commands(rstore, user, device, browser, redis_commands):
     request = browser()
     challenge = challenges.start_push(request, user)
     assert redis_commands.reset() == ["EVALSHA"]  # suspension + 2 rate limits + supersede + save
     challenges.get_for_device(device, challenge.id)
     assert redis_commands.reset() == ["HGETALL"]
     challenges.respond(device, challenge.id, "approve", challenge.display_number)
-    assert redis_commands.reset() == ["HGETALL", "EVALSHA"]  # read + compare in constant time + resolve
+    assert redis_commands.reset() == ["EVALSHA"]  # owner + state + number digests compared + resolve
+    seen = challenges.claim_for_browser(request, challenge.id)
+    assert redis_commands.reset() == ["EVALSHA"]  # read + consume the approval
+    assert (seen.status, seen.claimed) == (APPROVED, True)
+    assert challenges.consume(seen)  # the claim consumed it: no command
+    assert redis_commands.reset() == []
+    assert not challenges.consume(seen)  # once only: a second try asks the store, which refuses
+    assert rstore.get(challenge.id).status == CONSUMED
+
+
+def test_a_long_poll_login_reads_then_consumes(rstore, user, device, browser, redis_commands):
+    request = browser()
+    challenge = challenges.start_push(request, user)
+    challenges.respond(device, challenge.id, "approve", challenge.display_number)
+    redis_commands.reset()
     seen = challenges.wait_for_browser(request, challenge.id, 5)
     assert redis_commands.reset() == ["HGETALL"]
     assert challenges.consume(seen)
     assert redis_commands.reset() == ["EVALSHA"]
+
+
+def test_a_challenge_stores_a_digest_of_its_number_not_a_second_copy(rstore, user, device, browser, client):
+    import json
+
+    challenge = challenges.start_push(browser(), user)
+    static = json.loads(client.hget(rstore.ckey(challenge.id), "d"))
+    assert static["h"] == digest_number(challenge.id, challenge.display_number)
+    assert static["h"] != digest_number(challenge.id, str((int(challenge.display_number) + 1) % 100))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,8 +80,8 @@ def test_a_woken_long_poll_costs_one_read(rstore, user, device, browser, redis_c
     result = challenges.wait_for_browser(request, challenge.id, 10)
     timer.join()
     assert result.status == "denied"
-    # 1 for the poll (the change itself arrives by pub/sub), 2 for the phone's answer.
-    assert sorted(redis_commands.reset()) == ["EVALSHA", "HGETALL", "HGETALL"]
+    # 1 for the poll (the change itself arrives by pub/sub), 1 for the phone's answer.
+    assert sorted(redis_commands.reset()) == ["EVALSHA", "HGETALL"]
 
 
 def test_other_operations_are_one_command(rstore, redis_commands):

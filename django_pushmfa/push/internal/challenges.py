@@ -31,7 +31,15 @@ from ...internal import pending
 from ...models import MFACredential, PushDevice, SecurityEvent
 from ...services import record_event
 from ..store import Challenge, Resolution, get_store
-from ..store.base import APPROVED, CONSUMED, DENIED, EXPIRED, PENDING, is_challenge_id, new_challenge_id
+from ..store.base import (
+    APPROVED,
+    CONSUMED,
+    EXPIRED,
+    PENDING,
+    digest_number,
+    is_challenge_id,
+    new_challenge_id,
+)
 from . import fatigue, numbers
 from .context import build_context
 
@@ -105,6 +113,20 @@ def get_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
     return _settle(challenge)
 
 
+def claim_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
+    """:func:`get_for_browser` for the browser's poll: an approved challenge is consumed by this same
+    store operation (one round trip instead of a read and a consume). It then comes back "approved"
+    with ``claimed`` set, and :func:`consume` of it is True without another store call: only this
+    caller may log the user in, so it must do so (or drop the approval) — exactly as after
+    :func:`consume`. Everything else as :func:`get_for_browser`."""
+    challenge = None
+    if is_challenge_id(challenge_id):
+        challenge = get_store().claim(challenge_id, pending.session_binding(request))
+    if challenge is None:
+        raise ChallengeNotFound()
+    return _settle(challenge)
+
+
 def release_db_connections() -> None:
     """Hand this thread's database connections back before a long-poll waits (up to 30 s).
 
@@ -162,7 +184,13 @@ async def await_for_browser(request: HttpRequest, challenge_id: str, wait: float
 
 
 def consume(challenge: Challenge) -> bool:
-    """approved → consumed, exactly once: True only for the one caller that may log the user in."""
+    """approved → consumed, exactly once: True only for the one caller that may log the user in.
+
+    A challenge this caller already claimed (:func:`claim_for_browser`) was consumed by the claim:
+    True once, for it."""
+    if challenge.claimed:
+        challenge.claimed = False
+        return True
     return get_store().transition(challenge.id, APPROVED, CONSUMED) is not None
 
 
@@ -205,30 +233,35 @@ def respond(
         raise ValueError(f"decision must be one of {DECISIONS}")
     if decision == "approve" and (not isinstance(selected_number, str) or not selected_number.strip()):
         raise ValueError("selected_number is required to approve")
-    challenge = get_for_device(device, challenge_id)
-    if challenge.status != PENDING:
-        raise ChallengeResolved()
-    if decision == "approve" and constant_time_compare(selected_number.strip(), challenge.display_number):
-        to_status, penalty, kind, reason = APPROVED, None, SecurityEvent.Kind.PUSH_APPROVED, None
-    elif decision == "approve":
-        to_status, penalty, kind, reason = DENIED, "denial", SecurityEvent.Kind.WRONG_NUMBER, "wrong_number"
-    elif decision == "deny":
-        to_status, penalty, kind, reason = DENIED, "denial", SecurityEvent.Kind.PUSH_DENIED, "denied"
-    else:
-        to_status, penalty, kind, reason = DENIED, "report", SecurityEvent.Kind.PUSH_REPORTED, "reported"
+    if not is_challenge_id(challenge_id):
+        raise ChallengeNotFound()
+    user_id = _device_user_id(device)
     answer = {"responded_at": time.time(), "device_id": device.device_id}
-    result = get_store().resolve(
-        challenge.id,
-        PENDING,
-        to_status,
-        penalty=penalty,
-        suspension=fatigue.suspension_policy(challenge.user_id),
-        reset_denials=to_status == APPROVED,  # an approval ends a run of denials
+    # One store operation checks the owner and the state, compares the picked number (as digests,
+    # in constant time or inside the store) and resolves: no read before it.
+    result = get_store().answer(
+        challenge_id,
+        user_id,
+        number_digest=digest_number(challenge_id, selected_number.strip()) if decision == "approve" else None,
+        penalty="report" if decision == "report" else "denial",
+        suspension=fatigue.suspension_policy(user_id),
         **answer,
     )
     if not result.ok:
+        if result.challenge is None:
+            raise ChallengeNotFound()  # unknown, gone, or another user's
         _raise_lost(result)
-    resolved = result.challenge or replace(challenge, status=to_status, **answer)
+    resolved = result.challenge
+    if resolved is None:  # answered, then gone at once (cannot happen within the grace period)
+        raise ChallengeExpired()
+    if resolved.status == APPROVED:
+        kind, reason = SecurityEvent.Kind.PUSH_APPROVED, None
+    elif decision == "approve":
+        kind, reason = SecurityEvent.Kind.WRONG_NUMBER, "wrong_number"
+    elif decision == "deny":
+        kind, reason = SecurityEvent.Kind.PUSH_DENIED, "denied"
+    else:
+        kind, reason = SecurityEvent.Kind.PUSH_REPORTED, "reported"
     _after_response(device, resolved, kind, reason, result, request)
     if reason == "wrong_number":
         raise WrongNumber()

@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ...app_settings import app_settings
@@ -239,13 +240,9 @@ class RedisChallengeStore(ChallengeStore):
 
     def claim(self, challenge_id: str, binding: str) -> Challenge | None:
         """:meth:`ChallengeStore.claim` in one script (``CLAIM``)."""
-        from dataclasses import replace
-
-        from .waiters import Change as _Change
-
         args = [
             hashlib.sha1(binding.encode()).hexdigest(),  # noqa: S324 - a comparison digest, not a MAC
-            int(app_settings.CHALLENGE_GRACE * 1000), self.channel, _Change(CONSUMED).encode(challenge_id),
+            int(app_settings.CHALLENGE_GRACE * 1000), self.channel, Change(CONSUMED).encode(challenge_id),
         ]
         result = self._run("CLAIM", [self.ckey(challenge_id)], args)
         challenge = self._decode(challenge_id, result[1]) if len(result) > 1 else None
