@@ -61,7 +61,7 @@ if TEST_DB == "postgres":
             "PORT": os.environ.get("PGPORT", "5432"),
             "USER": os.environ.get("PGUSER", "postgres"),
             "NAME": "test",
-            "TEST": {"NAME": "test_pushmfa"},
+            "TEST": {"NAME": os.environ.get("PUSHMFA_TEST_DB_NAME", "test_pushmfa")},
         }
     }
     CACHES = {
