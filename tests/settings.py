@@ -3,6 +3,9 @@ the default is the embedded SQLite + local-memory cache. A real Redis is configu
 ``redis`` cache alias so the store tests always run against it too.
 """
 import os
+import tempfile
+
+import django
 
 TEST_DB = os.environ.get("PUSHMFA_TEST_DB", "sqlite")
 REDIS_URL = os.environ.get("PUSHMFA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -72,7 +75,19 @@ if TEST_DB == "postgres":
         },
     }
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    # A file, not ":memory:": Django's in-memory test database is one shared-cache connection pool in
+    # which a write transaction in one thread makes another thread fail at once with "table is
+    # locked"; a file database waits (busy timeout) like a real deployment on SQLite does.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": ":memory:",
+            "TEST": {"NAME": os.path.join(tempfile.gettempdir(), f"pushmfa-test-{os.getpid()}.sqlite3")},
+            # Wait for a lock rather than fail; IMMEDIATE transactions (Django 5.1+) take the write
+            # lock at BEGIN, so two threads' transactions queue instead of deadlocking on upgrade.
+            "OPTIONS": {"timeout": 30, **({"transaction_mode": "IMMEDIATE"} if django.VERSION >= (5, 1) else {})},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # A real Redis in both configurations, for the store tests that run against both stores.
