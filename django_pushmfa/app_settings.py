@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     # --- policy / extension points
     "ADAPTER": "django_pushmfa.adapter.DefaultMFAAdapter",
     "REQUIRE_MFA": False,  # send users without any credential to enrollment after the password step
+    "METHODS": ["push", "totp", "webauthn", "backup_code"],  # the methods that exist (URLs, chooser, pages)
     "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
     "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
     "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
@@ -56,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "TOTP_DIGITS": 6,
     "TOTP_PERIOD": 30,
     "TOTP_FAILURE_BACKOFF_BASE": 1,  # seconds; doubles with each failure after the third
-    # typed-code back-off, shared by TOTP and backup codes (see totp.internal.throttle)
+    # typed-code back-off, shared by TOTP and backup codes (see internal.throttle)
     "CODE_FAILURE_FREE_ATTEMPTS": 3,  # failures before the back-off starts
     "CODE_FAILURE_BACKOFF_MAX": 3600,  # longest single wait, seconds
     "TOTP_SETUP_TIMEOUT": 900,  # seconds a started (unconfirmed) TOTP setup stays in the session

@@ -11,7 +11,11 @@ class PushMFAConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # checks: registers the system checks. auth_backends: connects the user_logged_in receiver
-        # that inserts the MFA step; it must be connected before the first login even when nothing
-        # imported the backend module yet (login() with an explicit backend= never imports it).
-        from . import auth_backends, checks  # noqa: F401
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import checks  # noqa: F401 - registers the system checks
+        from .internal.login import insert_mfa_step
+
+        # Connected before the first login even when nothing imported the backend module yet
+        # (login() with an explicit backend= never imports it).
+        user_logged_in.connect(insert_mfa_step, dispatch_uid="pushmfa_insert_mfa_step")

@@ -64,6 +64,12 @@ class InvalidPairingToken(PushMFAError):
     code = "invalid_pairing_token"
 
 
+class MFANotInProgress(PushMFAError):
+    """No login awaits its second factor in this session (or its user went away)."""
+
+    code = "mfa_not_in_progress"
+
+
 # --- push providers ------------------------------------------------------------------------------
 class PushError(PushMFAError):
     """A provider failed to accept a push. ``provider_code`` is the provider's own error code."""

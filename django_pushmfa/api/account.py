@@ -1,29 +1,20 @@
 """Account endpoints (user fully logged in): list, revoke and choose the primary credential.
 
-Contract: shared/api-contract.md, "Account endpoints". ``POST api/credentials/<id>/primary/`` is an
+Contract: docs/api-contract.md, "Account endpoints". ``POST api/credentials/<id>/primary/`` is an
 extension of the contract (v1 additions are allowed): it makes that credential the primary method.
 """
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..internal import account
-from . import browser_serializers as ser
-from .base import PushMFAAPIView
+from . import serializers as ser
+from .base import AccountAPIView
 from .exceptions import APIError
-from .permissions import IsFullyAuthenticated
 from .schema import error_responses, extend_schema
-
-
-class AccountAPIView(PushMFAAPIView):
-    """Session cookie + CSRF (DRF's SessionAuthentication); a pending session gets ``mfa_required``."""
-
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsFullyAuthenticated]
 
 
 class CredentialListView(AccountAPIView):
@@ -60,7 +51,7 @@ class CredentialPrimaryView(AccountAPIView):
         operation_id="account_credential_make_primary",
         summary="Make a credential the primary method (extension)",
         request=None,
-        responses={200: ser.ListedCredentialSerializer, **error_responses(400, 403, 404)},
+        responses={200: ser.CredentialSerializer, **error_responses(400, 403, 404)},
         tags=["account"],
     )
     def post(self, request: Request, credential_id: str) -> Response:
@@ -68,5 +59,4 @@ class CredentialPrimaryView(AccountAPIView):
             credential = account.make_primary(request._request, credential_id)
         except ValueError:
             raise APIError("invalid", _("Backup codes cannot be the primary method."), 400)
-        summary = next(c for c in account.list_credentials(request.user) if c.id == str(credential.pk))
-        return Response(summary.as_json())
+        return Response(self.credential_json(credential))

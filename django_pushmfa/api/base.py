@@ -1,14 +1,28 @@
-"""Shared base for the app's API views: JSON only, the contract's error shape, the body size limit."""
+"""Shared base for the app's API views: JSON only, the contract's error shape, the body size limit.
+
+Two bases carry who may call: :class:`PendingLoginAPIView` (a browser mid-login) and
+:class:`AccountAPIView` (a fully logged-in user). A new way to authenticate (an app's session token,
+say) is added to their ``authentication_classes`` here, once, for every endpoint of that kind.
+"""
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..app_settings import app_settings
-from .exceptions import PayloadTooLarge, exception_handler
+from ..internal import account
+from ..internal.login import StepDone
+from ..models import MFACredential
+from .exceptions import APIError, PayloadTooLarge, exception_handler
+from .permissions import HasPendingLogin, IsFullyAuthenticated, pending_user
 
 try:  # optional: drf-spectacular documents every view (api/schema.py), whatever the site's DRF settings
     from drf_spectacular.openapi import AutoSchema as _SchemaClass
@@ -43,6 +57,43 @@ class PushMFAAPIView(APIView):
 
     def get_exception_handler(self):  # noqa: ANN201 - DRF signature
         return exception_handler
+
+
+class PendingLoginAPIView(PushMFAAPIView):
+    """A browser that did the password step (``mfa_not_in_progress`` otherwise; CSRF checked).
+
+    The pending login lives in the session; no DRF authentication runs (the user is anonymous).
+    """
+
+    authentication_classes: list = []
+    permission_classes = [HasPendingLogin]
+
+    def pending_user(self, request: Request) -> Any:
+        """The user whose login awaits its second factor."""
+        return pending_user(request)
+
+    def approved(self, done: StepDone) -> Response:
+        """``200 {"status": "approved", "redirect_url"}`` for a finished step, with its trust cookie."""
+        response = Response(done.as_json())
+        done.apply(response)
+        return response
+
+
+class AccountAPIView(PushMFAAPIView):
+    """A fully logged-in user: session cookie + CSRF; a pending session gets ``mfa_required``."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsFullyAuthenticated]
+
+    def credential_created(self, credential: MFACredential) -> Response:
+        """``201`` a new credential exactly as ``GET api/credentials/`` lists it (never a secret)."""
+        return Response(self.credential_json(credential), status=status.HTTP_201_CREATED)
+
+    def credential_json(self, credential: MFACredential) -> dict[str, Any]:
+        for summary in account.list_credentials(credential.user):
+            if summary.id == str(credential.pk):
+                return summary.as_json()
+        raise APIError("not_found", _("Not found."), 404)  # revoked between creation and answer
 
 
 class UnknownAPIPathView(PushMFAAPIView):

@@ -35,11 +35,6 @@ class MFARequired(exceptions.PermissionDenied):
     default_code = "mfa_required"
 
 
-class MFANotInProgress(exceptions.PermissionDenied):
-    default_detail = _("No login is in progress in this session.")
-    default_code = "mfa_not_in_progress"
-
-
 class InvalidSignature(exceptions.AuthenticationFailed):
     default_detail = _("The request signature does not verify.")
     default_code = "invalid_signature"
@@ -63,6 +58,7 @@ APP_ERRORS: dict[type[app_exceptions.PushMFAError], tuple[int, Any]] = {
     app_exceptions.RateLimited: (429, _("Too many attempts. Try again later.")),
     app_exceptions.InvalidCode: (400, _("The code is not valid.")),
     app_exceptions.InvalidPairingToken: (400, _("The pairing token is unknown, used or expired.")),
+    app_exceptions.MFANotInProgress: (403, _("No login is in progress in this session.")),
 }
 
 DRF_CODES: dict[type[exceptions.APIException], str] = {

@@ -6,8 +6,9 @@ from typing import Any
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from ..exceptions import MFANotInProgress
 from ..internal import pending
-from .exceptions import APIError, MFANotInProgress, MFARequired
+from .exceptions import APIError, MFARequired
 
 
 def enforce_csrf(request: Any) -> None:
@@ -23,6 +24,16 @@ def enforce_csrf(request: Any) -> None:
     reason = check.process_view(request._request, None, (), {})
     if reason:
         raise APIError("csrf_failed", "CSRF verification failed.", 403)
+
+
+def pending_user(request: Any) -> Any:
+    """The user of this session's pending login (after :class:`HasPendingLogin`); a vanished or
+    deactivated user ends the login (``mfa_not_in_progress``)."""
+    user = request.pending_login.get_user()
+    if user is None:
+        pending.clear(request._request)
+        raise MFANotInProgress()
+    return user
 
 
 class HasPendingLogin(BasePermission):

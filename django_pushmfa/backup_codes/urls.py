@@ -1,9 +1,11 @@
-"""Backup-code routes: ``urlpatterns`` are the pages (included by ``views_urls``), ``api_urlpatterns``
-the JSON endpoints (included by ``api.urls``). Both end up in the ``pushmfa`` namespace."""
+"""Backup-code routes: ``urlpatterns`` are the pages, ``api_urlpatterns`` the JSON endpoints (under
+``api/``). The top ``urls.py`` includes both, in the ``pushmfa`` namespace, when backup codes are
+enabled."""
 from __future__ import annotations
 
 from django.urls import path
 
+from ..api.login import code_verify_view
 from . import api, views
 
 urlpatterns = [
@@ -11,6 +13,12 @@ urlpatterns = [
 ]
 
 api_urlpatterns = [
-    path("backup-codes/verify/", api.BackupCodeVerifyView.as_view(), name="api-backup-codes-verify"),
+    path(
+        "backup-codes/verify/",
+        code_verify_view(
+            "backup_code", "backup_codes_verify", "Complete the MFA step with a backup code (each works once)"
+        ),
+        name="api-backup-codes-verify",
+    ),
     path("backup-codes/", api.BackupCodesView.as_view(), name="api-backup-codes"),
 ]

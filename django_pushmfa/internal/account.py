@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 
 from .. import services
 from ..models import BackupCode, MFACredential
-from .methods import LABELS, MODEL_TO_API
+from .methods import REGISTRY, name_of
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def list_credentials(user: Any) -> list[CredentialSummary]:
             remaining[code] = remaining.get(code, 0) + 1
     summaries = []
     for credential in credentials:
-        method = MODEL_TO_API.get(credential.method, credential.method)
+        method = name_of(credential.method)
         label = credential.label
         if not label and method == "push":
             device = getattr(credential, "push_device", None)
@@ -66,7 +66,7 @@ def list_credentials(user: Any) -> list[CredentialSummary]:
             CredentialSummary(
                 id=str(credential.pk),
                 method=method,
-                label=label or str(LABELS.get(method, credential.get_method_display())),
+                label=label or str(REGISTRY[method].label if method in REGISTRY else credential.get_method_display()),
                 is_primary=credential.is_primary,
                 created_at=credential.created_at,
                 last_used_at=credential.last_used_at,

@@ -1,27 +1,60 @@
-"""Request-level operations of the MFA step: whether a login needs it, and completing it.
+"""Request-level operations of the MFA step: whether a login needs it, and finishing it.
 
-Every method's verification (push, TOTP, WebAuthn, backup codes) ends in :func:`complete_login`,
-so the HTML pages and the API log users in the same way.
+Every method's verification (push, TOTP, WebAuthn, backup codes) ends in :func:`finish_step`, so the
+HTML pages and the API log users in the same way and apply "remember this browser" in one place.
+The ``user_logged_in`` receiver that inserts the MFA step into a password login lives here too
+(connected from ``apps.ready``), beside the completion that must not trigger it.
 """
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import BACKEND_SESSION_KEY, login
 from django.db import router, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 
 from .. import signals
+from ..exceptions import MFANotInProgress
 from ..models import MFACredential, SecurityEvent
 from ..services import has_active_mfa, record_event
 from . import pending, trust
 
 ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
+# Session key: the browser asked to be remembered when its deferred step (a push) completes.
+REMEMBER_KEY = "pushmfa_remember_browser"
+# Set on a request while the app's own completion of the MFA step calls login().
+COMPLETING_ATTR = "_pushmfa_completing"
+
+
+# --- the password step ------------------------------------------------------------------------------
+def backend_requires_mfa(backend_path: str | None) -> bool:
+    """Whether logins through ``backend_path`` need the MFA step (see ``auth_backends``)."""
+    if not backend_path:
+        return False
+    try:
+        backend_cls = import_string(backend_path)
+    except ImportError:
+        return True  # fail closed: an unknown backend on a login is not trusted to skip MFA
+    return bool(getattr(backend_cls, "pushmfa_requires_mfa", False))
+
+
+def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """``user_logged_in`` receiver: turn a password login of an enrolled user into a pending one."""
+    if request is None or getattr(request, COMPLETING_ATTR, False) or not hasattr(request, "session"):
+        return
+    backend_path = request.session.get(BACKEND_SESSION_KEY)
+    if not backend_requires_mfa(backend_path):
+        return
+    if needs_mfa_step(request, user):
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        pending.begin(request, user, backend_path, next_url=next_url)
 
 
 def needs_mfa_step(request: HttpRequest, user: Any) -> bool:
@@ -42,46 +75,76 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def complete_login(
+# --- the second factor ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepDone:
+    """A completed MFA step: where the browser goes next, and the trust cookie to set (if any).
+
+    The database work is done; :meth:`apply` only writes cookies onto the response the caller builds.
+    """
+
+    redirect_url: str
+    trust_cookie: trust.Cookie | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": "approved", "redirect_url": self.redirect_url}
+
+    def apply(self, response: HttpResponseBase) -> HttpResponseBase:
+        if self.trust_cookie is not None:
+            self.trust_cookie.set_on(response)
+        return response
+
+
+def set_remember_choice(request: HttpRequest, remember: bool) -> None:
+    """Keep the "trust this browser" choice for a step that completes in a later request (a push)."""
+    # Write only a change: an assignment marks the session modified, and the session engine then
+    # saves it (a database UPDATE in its own transaction) on every push. A missing key is False.
+    if request.session.get(REMEMBER_KEY, False) is not remember:
+        request.session[REMEMBER_KEY] = remember
+
+
+def finish_step(
     request: HttpRequest,
     user: Any,
     method: str,
     *,
     credential: MFACredential | None = None,
     credential_id: Any = None,
-) -> str:
-    """Log ``user`` in for real after a verified second factor; returns where the browser goes next.
+    remember: bool | None = None,
+) -> StepDone:
+    """Finish the MFA step after a verified factor: log ``user`` in for real, trust the browser if asked.
 
     Every method's successful verification ends here. ``login()`` rotates the session key (and the
-    CSRF token); the browser binding survives it (see ``pending``). ``method`` is the API method name
-    (push, totp, webauthn, backup_code); it is recorded in the session and in the
-    ``mfa_completed`` SecurityEvent. Refuses (``PermissionError``) a ``user`` other than the one
-    whose password step this session did: a flow bug must never log in the wrong account.
+    CSRF token); the browser binding survives it (see ``pending``). ``method`` is the method's name
+    (push, totp, webauthn, backup_code); it is recorded in the session and in the ``mfa_completed``
+    SecurityEvent. Refuses (``PermissionError``) a ``user`` other than the one whose password step
+    this session did: a flow bug must never log in the wrong account.
 
     ``credential`` is the credential that was used; or pass only its ``credential_id`` (the push
     flow knows just the answering device's id): the credential is then looked for among ``user``'s
     own, without a SELECT of its own, and ignored when it is not one of theirs.
 
-    The writes (the session's login with ``last_login``, the credential's ``last_used_at``, the
-    ``mfa_completed`` event) are one transaction: one commit instead of one per statement, and no
-    event without the login it reports. ``mfa_completed`` is sent after that transaction.
-    """
-    from ..auth_backends import COMPLETING_ATTR
+    ``remember`` is the user's "trust this browser" choice; None means the choice kept by
+    :func:`set_remember_choice` when the step started (a push). The trust cookie is only made when
+    ``PUSHMFA_TRUST_BROWSER_DAYS`` > 0, and recorded as a ``browser_trusted`` event.
 
+    Every write (the session's login with ``last_login``, the credential's ``last_used_at``, the
+    events) is one transaction: one commit, no event without the login it reports, and nothing
+    committed when any of it fails (so a push poll can give its approval back and be retried).
+    ``mfa_completed`` is sent after that transaction.
+    """
     state = pending.get(request)
     if state is not None and str(user.pk) != state.user_id:
-        raise PermissionError("complete_login() called for a user other than the pending one.")
+        raise PermissionError("finish_step() called for a user other than the pending one.")
+    if remember is None:
+        remember = bool(request.session.get(REMEMBER_KEY, False))
     next_url = safe_next_url(request, state.next_url if state else None)
     backend = state.backend if state else getattr(user, "backend", None)
+    cookie = None
     using = router.db_for_write(MFACredential)
     with transaction.atomic(using=using):
-        setattr(request, COMPLETING_ATTR, True)
-        try:
-            login(request, user, backend=backend)
-        finally:
-            setattr(request, COMPLETING_ATTR, False)
-        pending.clear(request)
-        request.session[pending.METHOD_KEY] = method
+        log_in(request, user, backend, method)
+        request.session.pop(REMEMBER_KEY, None)
         if credential is not None:
             MFACredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
         elif credential_id is not None:
@@ -89,8 +152,57 @@ def complete_login(
         record_event(
             user, SecurityEvent.Kind.MFA_COMPLETED, request=request, credential=credential, method=method
         )
+        cookie = trust.cookie_for(request, user) if remember else None
+        if cookie is not None:
+            record_event(
+                user, SecurityEvent.Kind.BROWSER_TRUSTED, request=request, method=method, days=cookie.max_age // 86400
+            )
     signals.mfa_completed.send(sender=MFACredential, user=user, method=method, request=request)
-    return next_url
+    return StepDone(next_url, cookie)
+
+
+def log_in(request: HttpRequest, user: Any, backend: str | None, method: str) -> None:
+    """``login()`` without inserting the MFA step again, and mark the session's step done by ``method``."""
+    setattr(request, COMPLETING_ATTR, True)
+    try:
+        login(request, user, backend=backend)
+    finally:
+        setattr(request, COMPLETING_ATTR, False)
+    pending.clear(request)
+    request.session[pending.METHOD_KEY] = method
+
+
+class Purpose:
+    """What a verified second factor completes, for flows that finish later (a push's poll).
+
+    :data:`LOGIN` finishes the MFA step of a password login. Another purpose (a re-authentication
+    of a logged-in user, say) subclasses this with its own owner and completion; the method flows
+    stay the same.
+    """
+
+    name = "login"
+
+    def owner_id(self, request: HttpRequest) -> str | None:
+        """The id of the user the step is for, as a string; None when no such step is in progress."""
+        state = pending.get(request)
+        return state.user_id if state is not None else None
+
+    def user(self, request: HttpRequest) -> Any:
+        """The user the step is for; ``MFANotInProgress`` when there is none (any more)."""
+        state = pending.get(request)
+        user = state.get_user() if state is not None else None
+        if user is None:
+            pending.clear(request)
+            raise MFANotInProgress()
+        return user
+
+    def finish(
+        self, request: HttpRequest, user: Any, method: str, *, credential_id: Any = None, remember: bool | None = None
+    ) -> StepDone:
+        return finish_step(request, user, method, credential_id=credential_id, remember=remember)
+
+
+LOGIN = Purpose()
 
 
 def _mark_used(using: str, user: Any, credential_id: Any) -> MFACredential | None:
@@ -109,16 +221,3 @@ def _mark_used(using: str, user: Any, credential_id: Any) -> MFACredential | Non
     if not updated:
         return None
     return MFACredential.from_db(using, ["id", "user_id"], [pk, user.pk])
-
-
-def remember_browser_after_login(request: HttpRequest, response: HttpResponse, user: Any, *, method: str) -> bool:
-    """Set the "trust this browser" cookie after a completed MFA step (when the feature is on).
-
-    Call only for a user the MFA step just logged in, and only when the user ticked the box.
-    """
-    if not getattr(user, "is_authenticated", False) or not trust.remember_browser(request, response, user):
-        return False
-    record_event(
-        user, SecurityEvent.Kind.BROWSER_TRUSTED, request=request, method=method, days=trust.max_age() // 86400
-    )
-    return True

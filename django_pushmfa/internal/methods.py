@@ -1,43 +1,107 @@
-"""The method chooser: which second factors the MFA step offers a user, in which order.
+"""The methods: one registry of what exists, and the chooser of which a user's MFA step offers.
 
-Follows the seed's ``getMFAChallengeOptions``: the user's active credentials, the primary one first,
-then ``PUSHMFA_METHOD_PRIORITY``. Revoked credentials never appear. Backup codes are offered only
-beside a method that authenticates on its own (they are a way back in, not a method). Labels are
-generic ("Push notification"): the list is shown to a browser that has only done the password step,
-so it must not reveal device names.
+:data:`REGISTRY` names every method the app knows once (its wire name, its model name, its label,
+its package); ``PUSHMFA_METHODS`` says which of them exist on this site (allauth's
+``MFA_SUPPORTED_TYPES``): only those get URLs, pages and a place in the chooser.
+
+The chooser follows the seed's ``getMFAChallengeOptions``: the user's active credentials, the
+primary one first, then ``PUSHMFA_METHOD_PRIORITY``. Revoked credentials never appear. Backup codes
+are offered only beside a method that authenticates on its own (they are a way back in, not a
+method). Labels are generic ("Push notification"): the list is shown to a browser that has only
+done the password step, so it must not reveal device names.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from ..app_settings import app_settings
 from ..models import BackupCode, MFACredential
 
-# The method names of the API and the pages ("backup_code"), and the model's for each.
-API_TO_MODEL: dict[str, str] = {
-    "push": MFACredential.Method.PUSH,
-    "totp": MFACredential.Method.TOTP,
-    "webauthn": MFACredential.Method.WEBAUTHN,
-    "backup_code": MFACredential.Method.BACKUP_CODES,
-}
-MODEL_TO_API: dict[str, str] = {model: api for api, model in API_TO_MODEL.items()}
-# Names a site may use in PUSHMFA_METHOD_PRIORITY beside the API's own (the seed says "passkey").
-PRIORITY_ALIASES: dict[str, str] = {"passkey": "webauthn", "backup_codes": "backup_code", "security_key": "webauthn"}
 
-LABELS: dict[str, Any] = {
-    "push": _("Push notification"),
-    "totp": _("Authenticator app code"),
-    "webauthn": _("Security key or passkey"),
-    "backup_code": _("Backup code"),
+@dataclass(frozen=True)
+class Method:
+    """One second factor. ``name`` is its one spelling on the wire, in the pages and in event details."""
+
+    name: str
+    model: str  # MFACredential.Method
+    label: Promise
+    package: str  # holds urls.py (``urlpatterns`` pages, ``api_urlpatterns`` endpoints)
+    authenticates: bool = True  # False: a way back in (backup codes), offered only beside another
+    code_flow: str = ""  # a typed-code method: the flows module whose verify_login(request, user, code) checks it
+
+    def verify_code(self, request: Any, user: Any, code: Any) -> MFACredential:
+        """A typed-code method's ``verify_login``: the credential, or InvalidCode / RateLimited."""
+        return import_string(f"{self.code_flow}.verify_login")(request, user, code)
+
+
+REGISTRY: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("push", MFACredential.Method.PUSH, _("Push notification"), "django_pushmfa.push"),
+        Method(
+            "totp",
+            MFACredential.Method.TOTP,
+            _("Authenticator app code"),
+            "django_pushmfa.totp",
+            code_flow="django_pushmfa.totp.internal.flows",
+        ),
+        Method("webauthn", MFACredential.Method.WEBAUTHN, _("Security key or passkey"), "django_pushmfa.webauthn"),
+        Method(
+            "backup_code",
+            MFACredential.Method.BACKUP_CODES,
+            _("Backup code"),
+            "django_pushmfa.backup_codes",
+            authenticates=False,
+            code_flow="django_pushmfa.backup_codes.internal.flows",
+        ),
+    )
 }
+NAMES: list[str] = list(REGISTRY)
+_BY_MODEL: dict[str, Method] = {m.model: m for m in REGISTRY.values()}
+# Names a site may use in PUSHMFA_METHOD_PRIORITY / PUSHMFA_METHODS beside the registry's own.
+ALIASES: dict[str, str] = {"passkey": "webauthn", "backup_codes": "backup_code", "security_key": "webauthn"}
+
+
+def _canonical(names: Any) -> list[str]:
+    out: list[str] = []
+    for name in names or []:
+        canonical = ALIASES.get(str(name), str(name))
+        if canonical in REGISTRY and canonical not in out:
+            out.append(canonical)
+    return out
+
+
+def enabled() -> list[Method]:
+    """The methods ``PUSHMFA_METHODS`` turns on, in registry order (unknown names are a system check)."""
+    names = set(_canonical(app_settings.METHODS))
+    return [m for m in REGISTRY.values() if m.name in names]
+
+
+def get(name: str) -> Method | None:
+    """An enabled method by its name; None for an unknown or disabled one."""
+    method = REGISTRY.get(name)
+    return method if method is not None and method in enabled() else None
+
+
+def name_of(model_method: str) -> str:
+    """The method's name for an ``MFACredential.method`` value (the value itself when unknown)."""
+    method = _BY_MODEL.get(model_method)
+    return method.name if method is not None else model_method
+
+
+def label_of(name: str) -> Any:
+    method = REGISTRY.get(name)
+    return method.label if method is not None else name
 
 
 @dataclass(frozen=True)
 class MethodOption:
-    """One entry of the chooser. ``method`` is an API method name (push, totp, webauthn, backup_code)."""
+    """One entry of the chooser. ``method`` is a method name (push, totp, webauthn, backup_code)."""
 
     method: str
     label: str
@@ -48,13 +112,10 @@ class MethodOption:
 
 
 def priority_order() -> list[str]:
-    """``PUSHMFA_METHOD_PRIORITY`` as API method names, unknown names dropped, then any left out."""
-    order: list[str] = []
-    for name in app_settings.METHOD_PRIORITY or []:
-        api_name = PRIORITY_ALIASES.get(str(name), str(name))
-        if api_name in LABELS and api_name not in order:
-            order.append(api_name)
-    order.extend(m for m in LABELS if m not in order)
+    """``PUSHMFA_METHOD_PRIORITY`` as enabled method names, unknown names dropped, then any left out."""
+    names = [m.name for m in enabled()]
+    order = [name for name in _canonical(app_settings.METHOD_PRIORITY) if name in names]
+    order.extend(name for name in names if name not in order)
     return order
 
 
@@ -72,19 +133,19 @@ def get_mfa_options(user: Any) -> list[MethodOption]:
         .for_user(user)
         .values_list("method", "is_primary", "push_device__token_dead_at")
     )
+    order = priority_order()
     available: set[str] = set()
     primary: str | None = None
     for model_method, is_primary, token_dead_at in rows:
-        method = MODEL_TO_API.get(model_method)
-        if method is None:
+        method = name_of(model_method)
+        if method not in order:
             continue
         if method == "push" and token_dead_at is not None:
             continue
         available.add(method)
         if is_primary and primary is None:
             primary = method
-    authenticating = available - {"backup_code"}
-    if not authenticating:
+    if not any(REGISTRY[m].authenticates for m in available):
         return []
     if "backup_code" in available and not BackupCode.objects.filter(
         user=user, used_at__isnull=True, credential__revoked_at__isnull=True
@@ -92,13 +153,8 @@ def get_mfa_options(user: Any) -> list[MethodOption]:
         available.discard("backup_code")
     if primary not in available:
         primary = None
-    ordered = [m for m in priority_order() if m in available]
+    ordered = [m for m in order if m in available]
     if primary is not None:
         ordered.remove(primary)
         ordered.insert(0, primary)
-    return [MethodOption(method=m, label=LABELS[m], is_primary=(m == primary)) for m in ordered]
-
-
-def offers(user: Any, method: str) -> bool:
-    """Whether the chooser offers ``method`` (an API name) to ``user``."""
-    return any(option.method == method for option in get_mfa_options(user))
+    return [MethodOption(method=m, label=REGISTRY[m].label, is_primary=(m == primary)) for m in ordered]

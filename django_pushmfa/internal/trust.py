@@ -7,10 +7,11 @@ trust. Off unless ``PUSHMFA_TRUST_BROWSER_DAYS`` > 0. Never used for API (device
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ..app_settings import app_settings
@@ -44,17 +45,28 @@ def is_browser_trusted(request: HttpRequest, user: Any) -> bool:
     return constant_time_compare(str(data.get("f", "")), security_fingerprint(user))
 
 
-def remember_browser(request: HttpRequest, response: HttpResponse, user: Any) -> bool:
-    """Set the trust cookie on ``response``; False when the feature is off."""
+@dataclass(frozen=True)
+class Cookie:
+    """The signed trust cookie for one user, ready to be set on a response."""
+
+    value: str
+    max_age: int
+    secure: bool
+
+    def set_on(self, response: HttpResponseBase) -> None:
+        response.set_cookie(
+            app_settings.TRUST_COOKIE_NAME,
+            self.value,
+            max_age=self.max_age,
+            secure=self.secure,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+def cookie_for(request: HttpRequest, user: Any) -> Cookie | None:
+    """The trust cookie for ``user`` (bound to their security state now); None when the feature is off."""
     if max_age() <= 0:
-        return False
+        return None
     value = signing.dumps({"u": str(user.pk), "f": security_fingerprint(user)}, salt=SALT)
-    response.set_cookie(
-        app_settings.TRUST_COOKIE_NAME,
-        value,
-        max_age=max_age(),
-        secure=request.is_secure(),
-        httponly=True,
-        samesite="Lax",
-    )
-    return True
+    return Cookie(value, max_age(), request.is_secure())

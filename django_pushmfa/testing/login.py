@@ -16,23 +16,18 @@ from django.http import HttpRequest
 def force_mfa_login(client: Any, user: Any, *, method: str = "test", backend: str | None = None) -> None:
     """Log ``client`` (a ``django.test.Client``) in as ``user`` with the MFA step marked done.
 
-    Mirrors ``Client.force_login`` but runs ``login()`` the way ``complete_login`` does, so the
-    MFA step is not inserted. Records nothing (no SecurityEvent): it is not a real login.
+    Mirrors ``Client.force_login`` but logs in through the app's own ``log_in`` (what a completed
+    MFA step runs), so the MFA step is not inserted. Records nothing (no SecurityEvent): it is not
+    a real login.
     """
-    from django.contrib.auth import login
-
-    from ..auth_backends import COMPLETING_ATTR
-    from ..internal import pending
+    from ..internal.login import log_in
 
     request = HttpRequest()
     if client.session:
         request.session = client.session
     else:
         request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-    setattr(request, COMPLETING_ATTR, True)
-    login(request, user, backend or settings.AUTHENTICATION_BACKENDS[0])
-    pending.clear(request)
-    request.session[pending.METHOD_KEY] = method
+    log_in(request, user, backend or settings.AUTHENTICATION_BACKENDS[0], method)
     request.session.save()
     # Set the session cookie the way Client.force_login does. Done here rather than through the
     # private ``Client._set_login_cookies``, which only exists since Django 5.0.

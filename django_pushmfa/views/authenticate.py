@@ -7,7 +7,6 @@ the challenge itself, long-polls and moves on when the phone approves.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -23,18 +22,13 @@ from django.views.decorators.csrf import csrf_protect
 
 from .. import exceptions
 from ..adapter import get_adapter
-from ..api.browser import iso
 from ..app_settings import app_settings
 from ..internal import login as login_flow
-from ..internal import pending
+from ..internal import methods, pending
 from ..internal.methods import MethodOption, get_mfa_options
+from ..push.internal import flows as push_flows
+from ..push.store.base import iso
 from .common import optional_url
-
-# Methods whose codes this page verifies itself, and the flow module of each.
-CODE_FLOWS = {
-    "totp": "django_pushmfa.totp.internal.flows",
-    "backup_code": "django_pushmfa.backup_codes.internal.flows",
-}
 
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
@@ -71,21 +65,20 @@ class AuthenticateView(View):
         if action == "cancel":
             logout(request)  # flushes the session: the pending state and the binding go with it
             return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
-        if action in CODE_FLOWS:
-            return self.verify_code(request, action)
+        method = methods.get(action)
+        if method is not None and method.code_flow:
+            return self.verify_code(request, method)
         if action == "push":
             return self.start_push(request)
         return self.render_step(request, status=400)
 
-    def verify_code(self, request: HttpRequest, method: str) -> HttpResponse:
-        from django.utils.module_loading import import_string
-
+    def verify_code(self, request: HttpRequest, code_method: methods.Method) -> HttpResponse:
+        method = code_method.name
         if not any(option.method == method for option in self.options()):
             return self.render_step(request, method=method, status=400)
-        verify_login = import_string(CODE_FLOWS[method] + ".verify_login")
         code = request.POST.get("code", "")
         try:
-            credential = verify_login(request, self.user, code)
+            credential = code_method.verify_code(request, self.user, code)
         except exceptions.RateLimited as exc:
             error = _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": exc.retry_after}
             response = self.render_step(request, method=method, errors={method: error}, status=429)
@@ -94,49 +87,28 @@ class AuthenticateView(View):
         except exceptions.InvalidCode:
             error = _("That code is not valid. Check it and try again.")
             return self.render_step(request, method=method, errors={method: error}, status=400)
-        return self.finish(request, method, credential)
-
-    def finish(self, request: HttpRequest, method: str, credential: Any) -> HttpResponse:
-        user = self.user
         remember = request.POST.get("remember") == "on"
-        redirect_url = login_flow.complete_login(request, user, method, credential=credential)
-        response = HttpResponseRedirect(redirect_url)
-        if remember:
-            login_flow.remember_browser_after_login(request, response, user, method=method)
-        return response
+        return finished(login_flow.finish_step(request, self.user, method, credential=credential, remember=remember))
 
     # --- push without JavaScript ---------------------------------------------------------------
     def start_push(self, request: HttpRequest) -> HttpResponse:
-        from ..push.internal import challenges
-
         try:
-            challenge = challenges.start_push(request, self.user)
+            challenge = push_flows.start(request, self.user, remember=request.POST.get("remember") == "on")
         except exceptions.PushMFAError as exc:
             return self.render_step(request, method="push", errors={"push": push_error_message(exc)}, status=200)
-        query = {"challenge": challenge.id}
-        if request.POST.get("remember") == "on":
-            query["remember"] = "1"
-        return HttpResponseRedirect(f"{reverse('pushmfa:authenticate')}?{urlencode(query)}")
+        return HttpResponseRedirect(f"{reverse('pushmfa:authenticate')}?challenge={challenge.id}")
 
     def follow_push(self, request: HttpRequest, challenge_id: str) -> HttpResponse:
         """The no-JavaScript push page: shows the number and refreshes until the phone answers."""
-        from ..api.browser import answer_poll
-        from ..push.internal import challenges
-
         try:
-            challenge = challenges.get_for_browser(request, challenge_id)
+            result = push_flows.poll(request, challenge_id)
+        except exceptions.MFANotInProgress:
+            return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         except exceptions.PushMFAError as exc:
             return self.render_step(request, method="push", errors={"push": push_error_message(exc)})
-        if challenge.status == "approved":
-            remember = request.GET.get("remember") == "1"
-            user = self.user
-            body = answer_poll(request, challenge)
-            if body.get("status") == "approved":
-                response = HttpResponseRedirect(body["redirect_url"])
-                if remember:
-                    login_flow.remember_browser_after_login(request, response, user, method="push")
-                return response
-        return self.render_step(request, method="push", challenge=challenge)
+        if result.done is not None:
+            return finished(result.done)
+        return self.render_step(request, method="push", challenge=result.challenge)
 
     # --- rendering -------------------------------------------------------------------------------
     def options(self) -> list[MethodOption]:
@@ -175,6 +147,11 @@ class AuthenticateView(View):
             "pushmfa_site_name": get_adapter().get_site_name(request),
         }
         return render(request, self.template_name, context, status=status)
+
+
+def finished(done: login_flow.StepDone) -> HttpResponse:
+    """The page's answer to a completed step: on to where the login was going."""
+    return done.apply(HttpResponseRedirect(done.redirect_url))
 
 
 def push_error_message(exc: Exception) -> str:

@@ -1,4 +1,4 @@
-"""WebAuthn endpoints (shared/api-contract.md).
+"""WebAuthn endpoints (docs/api-contract.md).
 
 Login in progress: ``api/webauthn/begin/`` → request options, ``api/webauthn/complete/`` with the
 assertion → ``{"status": "approved", "redirect_url"}``. Account: ``api/webauthn/register/begin/``
@@ -14,18 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import PushMFAAPIView
-from ..api.browser import pending_user
+from ..api.base import AccountAPIView, PendingLoginAPIView, PushMFAAPIView
 from ..api.exceptions import APIError
-from ..api.permissions import HasPendingLogin, IsFullyAuthenticated
+from ..api.inputs import body, clean_label, flag_from, remember_from
 from ..api.schema import error_responses, extend_schema
-from ..totp import serializers as ser
-from ..totp.api import approved, body, credential_json, remember_from
+from ..api.serializers import ApprovedSerializer, CredentialSerializer
+from ..internal import login as login_flow
+from . import serializers as ser
 from .internal import flows
 from .internal.auth import MalformedCredential, WebAuthnFailed
 
@@ -37,15 +35,12 @@ def credential_from(request: Request) -> tuple[Any, str]:
     """(the posted credential, the optional label)."""
     data = body(request)
     credential = data.get("credential", data)
-    label = data.get("label", "")
-    if not isinstance(credential, dict) or not isinstance(label, str):
+    if not isinstance(credential, dict):
         raise APIError("invalid", _("Post the WebAuthn credential as a JSON object."), 400)
-    if "\x00" in label:  # PostgreSQL refuses NUL in text columns (a 500 instead of this answer)
-        raise APIError("invalid", {"label": [str(_("Must be a string without NUL characters."))]}, 400)
-    return credential, label.strip()[:100]
+    return credential, clean_label(data.get("label", ""))
 
 
-class WebAuthnAPIView(PushMFAAPIView):
+class WebAuthnErrors(PushMFAAPIView):
     """Turns the ceremony errors into the wire codes ``webauthn_failed`` / ``invalid``."""
 
     def handle_exception(self, exc: Exception) -> Response:
@@ -56,11 +51,8 @@ class WebAuthnAPIView(PushMFAAPIView):
         return super().handle_exception(exc)
 
 
-class AuthenticationBeginView(WebAuthnAPIView):
+class AuthenticationBeginView(WebAuthnErrors, PendingLoginAPIView):
     """``POST api/webauthn/begin/`` → ``200`` request options (JSON form)."""
-
-    authentication_classes: list = []
-    permission_classes = [HasPendingLogin]
 
     @extend_schema(
         operation_id="webauthn_begin",
@@ -70,35 +62,30 @@ class AuthenticationBeginView(WebAuthnAPIView):
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
-        return Response(flows.begin_authentication(request._request, pending_user(request)))
+        return Response(flows.begin_authentication(request._request, self.pending_user(request)))
 
 
-class AuthenticationCompleteView(WebAuthnAPIView):
+class AuthenticationCompleteView(WebAuthnErrors, PendingLoginAPIView):
     """``POST api/webauthn/complete/`` with the assertion → ``200 {"status": "approved", "redirect_url"}``."""
-
-    authentication_classes: list = []
-    permission_classes = [HasPendingLogin]
 
     @extend_schema(
         operation_id="webauthn_complete",
         summary="Complete the MFA step with a WebAuthn assertion",
         request=ser.WebAuthnCredentialSerializer,
-        responses={200: ser.ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        responses={200: ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
         assertion, _label = credential_from(request)
         remember = remember_from(request)
-        user = pending_user(request)
+        user = self.pending_user(request)
         credential = flows.verify_login(request._request, user, assertion)
-        return approved(request, user, "webauthn", credential, remember=remember)
+        done = login_flow.finish_step(request._request, user, "webauthn", credential=credential, remember=remember)
+        return self.approved(done)
 
 
-class RegistrationBeginView(WebAuthnAPIView):
+class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
     """``POST api/webauthn/register/begin/`` ``{"passkey": false}`` → ``200`` creation options (JSON form)."""
-
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsFullyAuthenticated]
 
     @extend_schema(
         operation_id="webauthn_register_begin",
@@ -108,26 +95,21 @@ class RegistrationBeginView(WebAuthnAPIView):
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
-        passkey = body(request).get("passkey", False)
-        if not isinstance(passkey, bool):
-            raise APIError("invalid", {"passkey": [str(_("Must be true or false."))]}, 400)
+        passkey = flag_from(request, "passkey")
         return Response(flows.begin_registration(request._request, request.user, passkey=passkey))
 
 
-class RegistrationCompleteView(WebAuthnAPIView):
+class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
     """``POST api/webauthn/register/complete/`` with the attestation → ``201`` the new credential."""
-
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsFullyAuthenticated]
 
     @extend_schema(
         operation_id="webauthn_register_complete",
         summary="Register the key from its attestation; active at once",
         request=ser.WebAuthnCredentialSerializer,
-        responses={201: ser.CredentialSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        responses={201: CredentialSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
         attestation, label = credential_from(request)
         credential = flows.complete_registration(request._request, request.user, attestation, label=label)
-        return Response(credential_json(credential), status=status.HTTP_201_CREATED)
+        return self.credential_created(credential)

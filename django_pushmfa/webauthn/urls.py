@@ -1,5 +1,5 @@
-"""WebAuthn routes: ``urlpatterns`` are the pages (included by ``views_urls``), ``api_urlpatterns``
-the JSON endpoints (included by ``api.urls``). Both end up in the ``pushmfa`` namespace."""
+"""WebAuthn routes: ``urlpatterns`` are the pages, ``api_urlpatterns`` the JSON endpoints (under
+``api/``). The top ``urls.py`` includes both, in the ``pushmfa`` namespace, when WebAuthn is enabled."""
 from __future__ import annotations
 
 from django.urls import path

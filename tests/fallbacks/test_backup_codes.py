@@ -78,7 +78,7 @@ def test_reused_code_is_refused(user, enroll_totp, password_step):
     password_step(second, user)
     again = second.post_json("api-backup-codes-verify", {"code": codes[3]})
     assert again.status_code == 400 and again.json()["code"] == "invalid_code"
-    assert SecurityEvent.objects.filter(user=user, kind="mfa_failed", detail__method="backup_codes").count() == 1
+    assert SecurityEvent.objects.filter(user=user, kind="mfa_failed", detail__method="backup_code").count() == 1
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from django.core import mail
 from django.db import connection
 
 from django_pushmfa.exceptions import InvalidCode, RateLimited
+from django_pushmfa.internal import throttle
 from django_pushmfa.models import MFACredential, SecurityEvent, TOTPDevice
-from django_pushmfa.totp.internal import auth, flows, throttle
+from django_pushmfa.totp.internal import auth, flows
 
 from .conftest import JSONClient, postgres_only, totp_code
 
@@ -161,7 +162,7 @@ def test_failures_back_off_exponentially(user, enroll_totp, password_step, setti
     settings.PUSHMFA_CODE_FAILURE_BACKOFF_MAX = 60
     assert throttle.backoff_seconds(50) == 60
     # once the wait is over the right code works and the streak is forgotten
-    with mock.patch("django_pushmfa.totp.internal.throttle.time.time", return_value=time.time() + 11):
+    with mock.patch("django_pushmfa.internal.throttle.time.time", return_value=time.time() + 11):
         ok = c.post_json("api-totp-verify", {"code": totp_code(secret, 1)})
     assert ok.status_code == 200
     throttle.check(user)

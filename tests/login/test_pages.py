@@ -230,15 +230,15 @@ def test_no_trust_checkbox_when_off(client, totp_user, login_with_password):
     assert "pushmfa_trust" not in response.cookies
 
 
-def test_complete_login_refuses_another_user(rf, user_factory, add_totp):
+def test_finish_step_refuses_another_user(rf, user_factory, add_totp):
     from django.contrib.sessions.backends.db import SessionStore
 
-    from django_pushmfa.internal.login import complete_login
+    from django_pushmfa.internal.login import finish_step
 
     alice, mallory = user_factory(), user_factory()
     request = rf.post("/")
     request.session = SessionStore()
     pending.begin(request, alice, "django_pushmfa.auth_backends.MFAModelBackend")
     with pytest.raises(PermissionError):
-        complete_login(request, mallory, "totp")
+        finish_step(request, mallory, "totp")
     assert SESSION_KEY not in request.session

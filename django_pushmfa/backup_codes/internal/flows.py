@@ -18,8 +18,8 @@ from ... import services, signals
 from ...adapter import get_adapter
 from ...app_settings import app_settings
 from ...exceptions import InvalidCode
+from ...internal import throttle
 from ...models import BackupCode, MFACredential, SecurityEvent
-from ...totp.internal import throttle
 from . import auth
 
 
@@ -88,6 +88,6 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
 def _fail(request: HttpRequest, user: Any) -> NoReturn:
     wait = throttle.record_failure(user)
     services.record_event(
-        user, SecurityEvent.Kind.MFA_FAILED, request=request, method="backup_codes", stage="login", backoff=wait
+        user, SecurityEvent.Kind.MFA_FAILED, request=request, method="backup_code", stage="login", backoff=wait
     )
     raise InvalidCode()

@@ -194,6 +194,14 @@ def consume(challenge: Challenge) -> bool:
     return get_store().transition(challenge.id, APPROVED, CONSUMED) is not None
 
 
+def release(challenge: Challenge) -> bool:
+    """Give back a claim whose completion failed (consumed → approved), so a retry can complete it.
+
+    Only for the caller that consumed it (:func:`consume` was True) and whose completion raised
+    before anything was committed; False when the challenge is gone (expired) meanwhile."""
+    return get_store().transition(challenge.id, CONSUMED, APPROVED) is not None
+
+
 # --- device side -----------------------------------------------------------------------------------
 def _device_user_id(device: PushDevice) -> str:
     return str(device.credential.user_id)

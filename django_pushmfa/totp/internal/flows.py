@@ -19,8 +19,9 @@ from ... import services
 from ...adapter import get_adapter
 from ...app_settings import app_settings
 from ...exceptions import InvalidCode
+from ...internal import throttle
 from ...models import MFACredential, SecurityEvent, TOTPDevice
-from . import auth, throttle
+from . import auth
 
 SETUP_SESSION_KEY = "pushmfa_totp_setup"
 

@@ -1,6 +1,6 @@
 """The push poll as a native async view, for ASGI deployments (``pushmfa:api-push-poll-async``).
 
-Same contract as :class:`~django_pushmfa.api.browser.PushPollView` (``GET api/push/<id>/?wait=``),
+Same contract as :class:`~django_pushmfa.push.api.PushPollView` (``GET api/push/<id>/?wait=``),
 but the long poll awaits the challenge store instead of holding a worker thread for up to 30 s.
 It works under WSGI too (Django runs async views in an event loop there). ``POST api/push/``
 points its ``poll_url`` here when ``PUSHMFA_ASYNC_POLL`` is True; the contract's path keeps
@@ -8,18 +8,15 @@ answering either way.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.log import log_response
 
-from ..internal import login as login_flow
-from ..internal import pending
-from .browser import REMEMBER_KEY, answer_poll, parse_wait
-from .exceptions import MFANotInProgress, error_code, to_api_exception
+from ..api.exceptions import error_code, to_api_exception
+from .api import parse_wait
+from .internal import flows
 
 
 def _error(exc: Exception) -> JsonResponse:
@@ -32,20 +29,8 @@ def _error(exc: Exception) -> JsonResponse:
     return response
 
 
-def _may_poll(request: HttpRequest) -> None:
-    """As ``HoldsChallengeBinding``: a login in progress, or a logged-in session holding the binding."""
-    has_binding = bool(request.session.get(pending.BINDING_KEY))
-    in_progress = pending.get(request) is not None
-    if not has_binding or not (in_progress or get_user(request).is_authenticated):
-        raise MFANotInProgress()
-
-
-def _answer(request: HttpRequest, challenge: Any) -> JsonResponse:
-    body = answer_poll(request, challenge)
-    response = JsonResponse(body)
-    if body.get("status") == "approved" and request.session.pop(REMEMBER_KEY, False):
-        login_flow.remember_browser_after_login(request, response, request.user, method="push")
-    return response
+def _check_poller(request: HttpRequest) -> None:
+    flows.check_poller(request, logged_in=get_user(request).is_authenticated)
 
 
 async def push_poll(request: HttpRequest, challenge_id: str) -> HttpResponse:
@@ -66,13 +51,13 @@ async def push_poll(request: HttpRequest, challenge_id: str) -> HttpResponse:
 
 
 async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
-    from ..push.internal import challenges
-
     try:
         wait = parse_wait(request.GET.get("wait"))
-        await sync_to_async(_may_poll)(request)
-        challenge = await challenges.await_for_browser(request, challenge_id, wait)
-        return await sync_to_async(_answer)(request, challenge)
+        await sync_to_async(_check_poller)(request)
+        result = await flows.apoll(request, challenge_id, wait)
     except Exception as exc:  # noqa: BLE001 - mapped to the contract's errors; anything else re-raised
         return _error(exc)
-
+    response = JsonResponse(result.as_json())
+    if result.done is not None:
+        result.done.apply(response)
+    return response

@@ -20,8 +20,8 @@ from typing import Any
 from django.core.cache import caches
 from django.utils import timezone
 
-from ...app_settings import app_settings
-from ...exceptions import RateLimited
+from ..app_settings import app_settings
+from ..exceptions import RateLimited
 
 SCOPE = "code"
 # How long a failure streak is remembered after the last failure.
@@ -96,7 +96,7 @@ def _streak_from_events(user: Any) -> tuple[int, float]:
 
     The fallback when the cache is unreachable; reads the SecurityEvent log (two indexed queries).
     """
-    from ...models import SecurityEvent
+    from ..models import SecurityEvent
 
     since = timezone.now() - timedelta(seconds=STREAK_TTL)
     events = SecurityEvent.objects.filter(user=user, created_at__gte=since)
@@ -106,7 +106,9 @@ def _streak_from_events(user: Any) -> tuple[int, float]:
         .values_list("created_at", flat=True)
         .first()
     )
-    failed = events.filter(kind=SecurityEvent.Kind.MFA_FAILED, detail__method__in=["totp", "backup_codes"])
+    # "backup_codes": how events recorded before the method had one name spell it.
+    code_methods = ["totp", "backup_code", "backup_codes"]
+    failed = events.filter(kind=SecurityEvent.Kind.MFA_FAILED, detail__method__in=code_methods)
     if completed is not None:
         failed = failed.filter(created_at__gt=completed)
     times = list(failed.order_by("-created_at").values_list("created_at", flat=True)[:64])

@@ -1,19 +1,7 @@
-"""Serializers that document (in the OpenAPI schema) and validate the browser and account endpoints."""
+"""Request and response shapes of the browser's push endpoints (OpenAPI document)."""
 from __future__ import annotations
 
 from rest_framework import serializers
-
-METHODS = ["push", "totp", "webauthn", "backup_code"]
-
-
-class MethodSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=METHODS)
-    label = serializers.CharField(help_text="Generic, never a device's name.")
-    is_primary = serializers.BooleanField()
-
-
-class MethodListSerializer(serializers.Serializer):
-    methods = MethodSerializer(many=True, help_text="Primary first, then PUSHMFA_METHOD_PRIORITY.")
 
 
 class PushStartRequestSerializer(serializers.Serializer):
@@ -45,17 +33,3 @@ class PushPollSerializer(serializers.Serializer):
     redirect_url = serializers.CharField(
         required=False, help_text="Only on the first 'approved' answer: where the logged-in browser goes next."
     )
-
-
-class ListedCredentialSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    method = serializers.ChoiceField(choices=METHODS)
-    label = serializers.CharField()
-    is_primary = serializers.BooleanField()
-    created_at = serializers.DateTimeField()
-    last_used_at = serializers.DateTimeField(allow_null=True)
-    remaining_codes = serializers.IntegerField(required=False, help_text="Backup codes only: unused codes left.")
-
-
-class CredentialListSerializer(serializers.Serializer):
-    credentials = ListedCredentialSerializer(many=True)

@@ -1,0 +1,105 @@
+"""The browser's side of a push, as the pages and the API both use it: start it, poll it, finish it.
+
+:func:`poll` (and :func:`apoll` for async views) is the whole poll: wait for a change, claim an
+approval, and complete the step it belongs to (by default the login's MFA step, see
+:class:`~django_pushmfa.internal.login.Purpose`). An approval is given back to the store when its
+completion fails (a database error while logging in), so the next poll completes it instead of
+finding it consumed: an approved login is never lost, and never completed twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+
+from ...exceptions import MFANotInProgress
+from ...internal import login as login_flow
+from ...internal import pending
+from ..store import Challenge
+from ..store.base import APPROVED, CONSUMED, DENIED, STATUSES
+from . import challenges
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What a poll saw: the contract's ``status``; ``done`` once, for the poll that completed the step."""
+
+    status: str
+    challenge: Challenge
+    done: login_flow.StepDone | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return self.done.as_json() if self.done is not None else {"status": self.status}
+
+
+def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challenge:
+    """Send a push for ``user``'s step, keeping the "trust this browser" choice for when it completes."""
+    challenge = challenges.start_push(request, user)
+    login_flow.set_remember_choice(request, remember)
+    return challenge
+
+
+def check_poller(request: HttpRequest, *, logged_in: bool) -> None:
+    """Who may poll: a login in progress, or a session that completed its login and still holds the
+    binding (its later polls answer ``consumed``). Anyone else: ``MFANotInProgress``."""
+    has_binding = bool(request.session.get(pending.BINDING_KEY))
+    if not has_binding or (pending.get(request) is None and not logged_in):
+        raise MFANotInProgress()
+
+
+def poll(
+    request: HttpRequest, challenge_id: str, wait: float = 0, *, purpose: login_flow.Purpose = login_flow.LOGIN
+) -> PollResult:
+    """The poll of this browser's challenge: wait up to ``wait`` s for a change, then :func:`finish`.
+
+    Raises ChallengeNotFound (malformed, unknown, another browser's) and ChallengeStoreUnavailable.
+    """
+    if wait:
+        challenge = challenges.wait_for_browser(request, challenge_id, wait)
+    else:
+        # Reads and, when approved, consumes in one store operation.
+        challenge = challenges.claim_for_browser(request, challenge_id)
+    return finish(request, challenge, purpose=purpose)
+
+
+async def apoll(
+    request: HttpRequest, challenge_id: str, wait: float = 0, *, purpose: login_flow.Purpose = login_flow.LOGIN
+) -> PollResult:
+    """:func:`poll` for async views: the wait never blocks the event loop."""
+    from asgiref.sync import sync_to_async
+
+    challenge = await challenges.await_for_browser(request, challenge_id, wait)
+    return await sync_to_async(finish)(request, challenge, purpose=purpose)
+
+
+def finish(
+    request: HttpRequest, challenge: Challenge, *, purpose: login_flow.Purpose = login_flow.LOGIN
+) -> PollResult:
+    """The poll's outcome for ``challenge`` (already checked to be bound to this browser).
+
+    Completes the step when this call is the one that consumes an approved challenge of the step's
+    own user. An approval seen with no step in progress (the login completed with another method,
+    or it expired mid-wait) is consumed unused so it can never log anyone in.
+    """
+    status = challenge.status
+    if status != APPROVED:
+        # an unknown status from a newer store: fail closed
+        return PollResult(status if status in STATUSES else DENIED, challenge)
+    owner = purpose.owner_id(request)
+    if owner is None or not constant_time_compare(str(challenge.user_id), owner):
+        challenges.consume(challenge)
+        if owner is None and not request.user.is_authenticated:
+            raise MFANotInProgress()
+        return PollResult(CONSUMED, challenge)
+    if not challenges.consume(challenge):
+        return PollResult(CONSUMED, challenge)  # another poll of this browser won the race
+    user = purpose.user(request)
+    try:
+        # The answering device's credential, matched to this user inside the completion's UPDATE.
+        done = purpose.finish(request, user, "push", credential_id=challenge.device_id or None)
+    except BaseException:
+        challenges.release(challenge)
+        raise
+    return PollResult(APPROVED, challenge, done)
