@@ -206,3 +206,32 @@ def check_webauthn_relying_party(app_configs=None, **kwargs) -> list[checks.Chec
             id="pushmfa.W002",
         )
     ]
+
+
+# --- methods (E015) --------------------------------------------------------------------------------
+@checks.register(checks.Tags.security)
+def check_methods(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """E015: ``PUSHMFA_METHODS`` names an unknown method, or no method that authenticates on its own."""
+    from .app_settings import app_settings
+    from .internal.methods import ALIASES, REGISTRY, enabled
+
+    names = app_settings.METHODS
+    if isinstance(names, str) or not isinstance(names, list | tuple):
+        return [checks.Error(f"PUSHMFA_METHODS must be a list of method names (is {names!r}).", id="pushmfa.E015")]
+    unknown = [name for name in names if ALIASES.get(str(name), str(name)) not in REGISTRY]
+    errors = [
+        checks.Error(
+            f"PUSHMFA_METHODS names unknown methods: {', '.join(map(repr, unknown))}.",
+            hint=f"Known methods: {', '.join(REGISTRY)}.",
+            id="pushmfa.E015",
+        )
+    ] if unknown else []
+    if not any(method.authenticates for method in enabled()):
+        errors.append(
+            checks.Error(
+                "PUSHMFA_METHODS holds no method that completes the MFA step on its own "
+                "(backup codes are only a way back in).",
+                id="pushmfa.E015",
+            )
+        )
+    return errors

@@ -23,6 +23,7 @@ import os
 import secrets
 from pathlib import Path
 
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -124,7 +125,16 @@ if DB_KIND == "postgres":
     }
 elif DB_KIND == "sqlite":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3"}}
+    # The phone's answer and the browser's poll write at the same moment: WAL lets readers run beside
+    # the writer, a busy timeout waits for the lock instead of failing with "database is locked",
+    # and IMMEDIATE transactions (Django 5.1+) take the write lock at BEGIN so two writers queue
+    # instead of deadlocking on the upgrade from a read lock (what tests/settings.py does too).
+    SQLITE_OPTIONS: dict = {"timeout": 30}
+    if django.VERSION >= (5, 1):
+        SQLITE_OPTIONS.update(transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;")
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3", "OPTIONS": SQLITE_OPTIONS}
+    }
 else:
     raise ImproperlyConfigured(f"PUSHMFA_DB must be 'sqlite' or 'postgres', not {DB_KIND!r}.")
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import django
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,6 +101,23 @@ def test_settings_default_to_the_embedded_stores(env):
     assert probe["db"] == "django.db.backends.sqlite3" and probe["name"].endswith("db.sqlite3")
     assert probe["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert probe["debug"] is True and probe["simulator"] is True and probe["ttl"] == 120
+
+
+SQLITE_PROBE = (
+    "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'example_project.settings'; django.setup()\n"
+    "from django.db import connection\n"
+    "with connection.cursor() as c:\n"
+    "    c.execute('PRAGMA journal_mode'); mode = c.fetchone()[0]\n"
+    "    c.execute('PRAGMA busy_timeout'); timeout = c.fetchone()[0]\n"
+    "print(mode, timeout, connection.transaction_mode)\n"
+)
+
+
+@pytest.mark.skipif(django.VERSION < (5, 1), reason="transaction_mode and init_command need Django 5.1")
+def test_embedded_sqlite_takes_concurrent_phone_and_browser_writes(env):
+    """WAL, a busy timeout and IMMEDIATE transactions: the demo's writers queue instead of failing
+    with "database is locked" (the browser's poll and the phone's answer write at the same moment)."""
+    assert run(env, code=SQLITE_PROBE).split() == ["wal", "30000", "IMMEDIATE"]
 
 
 def test_settings_switch_to_postgres_and_redis_by_environment(env):

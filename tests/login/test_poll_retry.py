@@ -1,0 +1,89 @@
+"""An approved push is never lost to a failed login: when the login step raises (a locked SQLite
+file, a PostgreSQL failover), the approval is given back and the browser's next poll logs the user
+in — once. The database error is injected into the login's transaction, after ``login()`` has
+written the new session, so everything the login wrote must roll back for the retry to work."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.db import OperationalError, connection
+from django.urls import reverse
+
+from django_pushmfa.internal import pending
+from django_pushmfa.models import SecurityEvent
+
+from .conftest import HTML, poll
+from .test_push_flow import browser, phone, start  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def locked_once():
+    """The login step's event INSERT fails once, as SQLite's does under a concurrent writer."""
+    failed = []
+
+    def wrapper(execute, sql, params, many, context):
+        if not failed and sql.lstrip().upper().startswith("INSERT") and "pushmfa_securityevent" in sql:
+            failed.append(sql)
+            raise OperationalError("database is locked")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield
+    assert failed, "the login step never reached its event"
+
+
+def completed(user):
+    return SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.MFA_COMPLETED).count()
+
+
+def approve(browser, phone):  # noqa: F811
+    body = start(browser).json()
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    browser.raise_request_exception = False
+    return body
+
+
+@pytest.mark.parametrize("wait", [None, 3])
+def test_a_failed_login_step_is_retried_by_the_next_poll(browser, phone, user, wait):  # noqa: F811
+    body = approve(browser, phone)
+    with locked_once():
+        failed = poll(browser, body["poll_url"], wait=wait)
+    assert failed.status_code == 500
+    assert completed(user) == 0
+    assert pending.PENDING_KEY in browser.session and SESSION_KEY not in browser.session
+
+    retried = poll(browser, body["poll_url"], wait=wait)
+    assert retried.status_code == 200
+    assert retried.json() == {"status": "approved", "redirect_url": "/private/"}
+    assert browser.session[SESSION_KEY] == str(user.pk)
+    assert completed(user) == 1
+    # Consumed for good now: no second login.
+    assert poll(browser, body["poll_url"]).json() == {"status": "consumed"}
+    assert completed(user) == 1
+
+
+def test_the_async_poll_retries_too(browser, phone, user):  # noqa: F811
+    body = approve(browser, phone)
+    url = reverse("pushmfa:api-push-poll-async", args=[body["challenge_id"]])
+    with locked_once():
+        assert poll(browser, url).status_code == 500
+    assert completed(user) == 0
+    assert poll(browser, url).json() == {"status": "approved", "redirect_url": "/private/"}
+    assert poll(browser, url).json() == {"status": "consumed"}
+    assert completed(user) == 1
+
+
+def test_the_page_without_javascript_retries_too(browser, phone, user):  # noqa: F811
+    body = approve(browser, phone)
+    page = f"{reverse('pushmfa:authenticate')}?challenge={body['challenge_id']}"
+    with locked_once():
+        assert browser.get(page, **HTML).status_code == 500
+    assert completed(user) == 0
+    response = browser.get(page, **HTML)
+    assert response.status_code == 302 and response["Location"] == "/private/"
+    assert browser.session[SESSION_KEY] == str(user.pk)
+    assert completed(user) == 1
