@@ -9,7 +9,6 @@ through ``internal.pairing``, revocation through ``services``.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC
 from typing import Any
 
@@ -24,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import services
-from ..exceptions import ChallengeNotFound, WrongNumber
+from ..exceptions import WrongNumber
 from ..internal import pairing
 from ..internal.signing import UnsupportedKey
 from ..models import PushDevice, SecurityEvent
@@ -36,14 +35,6 @@ from .permissions import IsFullyAuthenticated
 from .schema import error_responses, extend_schema
 
 UNREGISTER_REASON = "unregistered by device"
-
-
-def challenge_id_or_404(raw: str) -> str:
-    """Path ids are opaque strings; one that cannot be a challenge id is ``404 not_found``."""
-    try:
-        return str(uuid.UUID(raw))
-    except (ValueError, TypeError, AttributeError):
-        raise ChallengeNotFound()
 
 
 class RegisterDeviceView(PushMFAAPIView):
@@ -115,7 +106,7 @@ class DeviceChallengeView(SignedDeviceView):
         tags=["device"],
     )
     def get(self, request: Request, challenge_id: str) -> Response:
-        challenge = challenge_flows.get_for_device(request.auth, challenge_id_or_404(challenge_id))
+        challenge = challenge_flows.get_for_device(request.auth, challenge_id)
         return Response(challenge.to_device_json())
 
 
@@ -133,7 +124,7 @@ class DeviceRespondView(SignedDeviceView):
         tags=["device"],
     )
     def post(self, request: Request, challenge_id: str) -> Response:
-        challenge_id = challenge_id_or_404(challenge_id)
+        challenge_flows.require_id(challenge_id)  # a malformed id is 404 before the body is looked at
         serializer = ser.RespondSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

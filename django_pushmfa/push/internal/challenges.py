@@ -48,6 +48,15 @@ logger = logging.getLogger("django_pushmfa")
 DECISIONS = ("approve", "deny", "report")
 
 
+def require_id(challenge_id: Any) -> str:
+    """``challenge_id`` when it can be a challenge id (the store's canonical form); else ChallengeNotFound.
+
+    The one check of a challenge id from a path: every flow below takes ids through it once."""
+    if not is_challenge_id(challenge_id):
+        raise ChallengeNotFound()
+    return challenge_id
+
+
 # --- browser side --------------------------------------------------------------------------------
 def active_push_devices(user: Any) -> list[PushDevice]:
     """The user's push devices that can receive a push: credential active, token not reported dead."""
@@ -107,7 +116,7 @@ def start_push(request: HttpRequest, user: Any) -> Challenge:
 def get_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
     """The challenge this browser started. ChallengeNotFound when the id is malformed, unknown or
     bound to another browser; an expired one comes back with status "expired"."""
-    challenge = get_store().get(challenge_id) if is_challenge_id(challenge_id) else None
+    challenge = get_store().get(require_id(challenge_id))
     if challenge is None or not constant_time_compare(challenge.binding, pending.session_binding(request)):
         raise ChallengeNotFound()
     return _settle(challenge)
@@ -119,9 +128,7 @@ def claim_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
     with ``claimed`` set, and :func:`consume` of it is True without another store call: only this
     caller may log the user in, so it must do so (or drop the approval) — exactly as after
     :func:`consume`. Everything else as :func:`get_for_browser`."""
-    challenge = None
-    if is_challenge_id(challenge_id):
-        challenge = get_store().claim(challenge_id, pending.session_binding(request))
+    challenge = get_store().claim(require_id(challenge_id), pending.session_binding(request))
     if challenge is None:
         raise ChallengeNotFound()
     return _settle(challenge)
@@ -152,8 +159,9 @@ def wait_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Ch
     """:func:`get_for_browser`, but while the challenge is pending wait up to ``wait`` seconds
     (capped at ``PUSHMFA_LONG_POLL_MAX_WAIT``) for it to change. Sync (WSGI) views."""
     wait = _wait_seconds(wait)
-    if wait <= 0 or not is_challenge_id(challenge_id):
+    if wait <= 0:
         return get_for_browser(request, challenge_id)
+    require_id(challenge_id)
     store = get_store()
     # Register before reading, so a change between the read and the wait still wakes us.
     with store.watch(challenge_id) as watcher:
@@ -170,8 +178,9 @@ async def await_for_browser(request: HttpRequest, challenge_id: str, wait: float
     from asgiref.sync import sync_to_async
 
     wait = _wait_seconds(wait)
-    if wait <= 0 or not is_challenge_id(challenge_id):
+    if wait <= 0:
         return await sync_to_async(get_for_browser)(request, challenge_id)
+    require_id(challenge_id)
     store = get_store()
     await sync_to_async(store.prepare_watch, thread_sensitive=False)()
     with store.watch(challenge_id, prepare=False) as watcher:
@@ -215,7 +224,7 @@ def pending_for_device(device: PushDevice) -> list[Challenge]:
 def get_for_device(device: PushDevice, challenge_id: str) -> Challenge:
     """A challenge of the device's user. ChallengeNotFound (malformed, unknown, another user's) or
     ChallengeExpired; an answered one is returned as is (``respond`` then says ChallengeResolved)."""
-    challenge = get_store().get(challenge_id) if is_challenge_id(challenge_id) else None
+    challenge = get_store().get(require_id(challenge_id))
     if challenge is None or not constant_time_compare(challenge.user_id, _device_user_id(device)):
         raise ChallengeNotFound()
     if challenge.status == EXPIRED:
@@ -241,8 +250,7 @@ def respond(
         raise ValueError(f"decision must be one of {DECISIONS}")
     if decision == "approve" and (not isinstance(selected_number, str) or not selected_number.strip()):
         raise ValueError("selected_number is required to approve")
-    if not is_challenge_id(challenge_id):
-        raise ChallengeNotFound()
+    require_id(challenge_id)
     user_id = _device_user_id(device)
     answer = {"responded_at": time.time(), "device_id": device.device_id}
     # One store operation checks the owner and the state, compares the picked number (as digests,
