@@ -4,7 +4,7 @@ How the step is inserted into every login: :class:`~django_pushmfa.auth_backends
 marks the backend, and a ``user_logged_in`` receiver (connected in ``auth_backends``) undoes the login
 that ``django.contrib.auth.login()`` just made whenever the user holds an active MFA credential: the
 auth keys leave the session, ``request.user`` becomes anonymous again, and the session keeps only
-this pending state. Every view therefore sees an anonymous user until :func:`complete_login` runs
+this pending state. Every view therefore sees an anonymous user until ``internal.login.finish_step`` runs
 ``login()`` again (rotating the session key) once a second factor verified.
 """
 from __future__ import annotations

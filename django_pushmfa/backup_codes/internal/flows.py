@@ -3,7 +3,7 @@
 - :func:`generate_set`: a new set, shown once; every earlier unused code and the previous set's
   credential are revoked in the same transaction.
 - :func:`verify_login`: the MFA step with a backup code. Pure verification (returns the credential);
-  the caller then calls :func:`django_pushmfa.internal.login.complete_login`.
+  the caller then calls :func:`django_pushmfa.internal.login.finish_step`.
 """
 from __future__ import annotations
 

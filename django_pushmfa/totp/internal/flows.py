@@ -3,7 +3,7 @@
 - :func:`begin_setup` / :func:`confirm_setup`: enrollment. The seed waits (encrypted) in the session
   until the user proves their app produces codes; only then does a credential exist.
 - :func:`verify_login`: the MFA step. Pure verification: returns the credential; the caller then
-  calls :func:`django_pushmfa.internal.login.complete_login`.
+  calls :func:`django_pushmfa.internal.login.finish_step`.
 """
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
 
     Raises :class:`~django_pushmfa.exceptions.RateLimited` during a back-off and
     :class:`~django_pushmfa.exceptions.InvalidCode` for a wrong, malformed or already used code.
-    Does not log anybody in: the caller calls ``complete_login``.
+    Does not log anybody in: the caller calls ``internal.login.finish_step``.
     """
     throttle.check(user)
     adapter = get_adapter()

@@ -5,7 +5,7 @@
   credential with user verification (and requires UV in the response); otherwise a security key.
 - Authentication (the MFA step): :func:`begin_authentication` → request options listing the user's
   keys, :func:`verify_login` → the verified credential. Pure verification: the caller then calls
-  :func:`django_pushmfa.internal.login.complete_login`.
+  :func:`django_pushmfa.internal.login.finish_step`.
 """
 from __future__ import annotations
 
