@@ -3,7 +3,7 @@
 - :func:`generate_set`: a new set, shown once; every earlier unused code and the previous set's
   credential are revoked in the same transaction.
 - :func:`verify_login`: the MFA step with a backup code. Pure verification (returns the credential);
-  the caller then calls :func:`django_pushmfa.internal.login.finish_step`.
+  the caller then calls :func:`django_pushmfa.internal.login.finish_step`, the one writer of ``last_used_at``.
 """
 from __future__ import annotations
 
@@ -74,8 +74,6 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
     credential = used.credential
     if credential is None:  # pragma: no cover - every code is generated with its set
         credential = MFACredential.objects.active().for_user(user).filter(method="backup_codes").first()
-    MFACredential.objects.filter(pk=credential.pk).update(last_used_at=used.used_at)
-    credential.last_used_at = used.used_at
     services.record_event(
         user, SecurityEvent.Kind.BACKUP_CODE_USED, request=request, credential=credential, remaining=left
     )

@@ -11,11 +11,10 @@ import time
 from typing import Any
 
 import pyotp
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from ...app_settings import app_settings
-from ...models import MFACredential, TOTPDevice
+from ...models import TOTPDevice
 
 # pyotp.random_base32 draws from ``secrets``; 32 base32 characters = 160 bits (RFC 4226's recommendation).
 SECRET_LENGTH = 32
@@ -84,7 +83,6 @@ def consume_step(device: TOTPDevice, step: int) -> bool:
     updated = TOTPDevice.objects.filter(pk=device.pk, last_used_step__lt=step).update(last_used_step=step)
     if updated:
         device.last_used_step = step
-        MFACredential.objects.filter(pk=device.pk).update(last_used_at=timezone.now())
     return bool(updated)
 
 

@@ -3,7 +3,7 @@
 - :func:`begin_setup` / :func:`confirm_setup`: enrollment. The seed waits (encrypted) in the session
   until the user proves their app produces codes; only then does a credential exist.
 - :func:`verify_login`: the MFA step. Pure verification: returns the credential; the caller then
-  calls :func:`django_pushmfa.internal.login.finish_step`.
+  calls :func:`django_pushmfa.internal.login.finish_step`, the one writer of ``last_used_at``.
 """
 from __future__ import annotations
 
@@ -136,9 +136,7 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
         )
         if step is not None and auth.consume_step(device, step):
             throttle.reset(user)
-            credential = device.credential
-            credential.refresh_from_db(fields=["last_used_at"])
-            return credential
+            return device.credential
     _fail(request, user, stage="login")
 
 

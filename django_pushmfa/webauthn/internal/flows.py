@@ -5,7 +5,7 @@
   credential with user verification (and requires UV in the response); otherwise a security key.
 - Authentication (the MFA step): :func:`begin_authentication` → request options listing the user's
   keys, :func:`verify_login` → the verified credential. Pure verification: the caller then calls
-  :func:`django_pushmfa.internal.login.finish_step`.
+  :func:`django_pushmfa.internal.login.finish_step`, the one writer of ``last_used_at``.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import Any, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from webauthn import (
     generate_authentication_options,
@@ -190,10 +189,7 @@ def verify_login(request: HttpRequest, user: Any, data: Any) -> MFACredential:
                 received_sign_count=new,
             )
             _fail(request, user, "sign_count_regression", credential=key.credential)
-    credential = key.credential
-    credential.last_used_at = timezone.now()
-    MFACredential.objects.filter(pk=credential.pk).update(last_used_at=credential.last_used_at)
-    return credential
+    return key.credential
 
 
 def _fail(
