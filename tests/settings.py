@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",  # the password-only path tests (tests/hardening) issue tokens
     "django_pushmfa",
     "tests.testapp",
 ]
@@ -115,4 +116,5 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
 }
 # The system checks for a process-local challenge cache are exercised in their own tests.
-SILENCED_SYSTEM_CHECKS = ["pushmfa.W001"]
+# pushmfa.W011: rest_framework.authtoken is installed for the password-only path tests (tests/hardening).
+SILENCED_SYSTEM_CHECKS = ["pushmfa.W001", "pushmfa.W011"]

@@ -26,7 +26,11 @@ ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
 
 def needs_mfa_step(request: HttpRequest, user: Any) -> bool:
     """True when this password login must wait for a second factor."""
-    if not has_active_mfa(user):
+    from ..auth_backends import ENROLLED_ATTR
+
+    # authenticate() already asked (same request, same user instance): no second query.
+    enrolled = getattr(user, ENROLLED_ATTR, None)
+    if not (has_active_mfa(user) if enrolled is None else enrolled):
         from ..adapter import get_adapter
 
         if get_adapter().is_mfa_required(user):
