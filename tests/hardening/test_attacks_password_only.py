@@ -24,6 +24,7 @@ from django_pushmfa.models import SecurityEvent
 from .conftest import enroll_totp, is_logged_in, password_login
 
 pytestmark = pytest.mark.django_db
+SESSION = "rest_framework.authentication.SessionAuthentication"
 
 
 @pytest.fixture
@@ -166,10 +167,10 @@ def test_check_explains_the_password_only_paths(settings, monkeypatch):
     }
     messages = pushmfa_checks.check_password_only_paths()
     assert [m.id for m in messages] == ["pushmfa.W011"] and "rest_framework_simplejwt" in messages[0].msg
-    settings.REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"]}
+    settings.REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": [SESSION]}
     monkeypatch.setattr(pushmfa_checks, "TOKEN_ISSUERS", ("knox",))
     assert pushmfa_checks.check_password_only_paths() == []
-    settings.REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": ["tests.hardening.test_attacks_password_only.MyBasic"]}
+    settings.REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": [f"{__name__}.MyBasic"]}
     assert [m.id for m in pushmfa_checks.check_password_only_paths()] == ["pushmfa.W010"]
 
 
