@@ -21,7 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
     # --- challenge store
     "CACHE_ALIAS": "default",
-    "CHALLENGE_STORE": None,  # dotted path; None picks Redis for django-redis caches, else the cache store
+    "CHALLENGE_STORE": None,  # dotted path; None picks Redis for Redis caches, else the cache store
     "CHALLENGE_TTL": 120,  # answer window, seconds (as the seed)
     "CHALLENGE_GRACE": 30,  # how long an answered challenge stays readable for the browser
     "LONG_POLL_MAX_WAIT": 30,

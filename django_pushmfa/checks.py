@@ -181,7 +181,7 @@ def check_challenge_store(app_configs=None, **kwargs) -> list[checks.CheckMessag
             checks.Warning(
                 f"Push challenges are kept in the process-local cache {alias!r} ({backend.rsplit('.', 1)[-1]}); "
                 "they won't be shared between workers, so a phone's answer may never reach the login.",
-                hint="Point PUSHMFA_CACHE_ALIAS at a django-redis cache (the Redis challenge store), or run a "
+                hint="Point PUSHMFA_CACHE_ALIAS at a Redis cache (django-redis or Django's RedisCache), or run a "
                 "single process.",
                 obj=alias,
                 id="pushmfa.W001",

@@ -97,6 +97,12 @@ CACHES["redis"] = {
     "LOCATION": REDIS_URL,
     "KEY_PREFIX": "pushmfa-test-r",
 }
+# Django's own Redis cache (redis-py underneath): the Redis store serves it too.
+CACHES["redis-builtin"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": "pushmfa-test-rb",
+}
 CACHES["locmem"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pushmfa-locmem"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
