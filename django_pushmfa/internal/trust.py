@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -53,8 +54,17 @@ def remember_browser(request: HttpRequest, response: HttpResponse, user: Any) ->
         app_settings.TRUST_COOKIE_NAME,
         value,
         max_age=max_age(),
-        secure=request.is_secure(),
+        domain=settings.SESSION_COOKIE_DOMAIN,
+        # Like the session cookie: behind a TLS proxy without SECURE_PROXY_SSL_HEADER the request
+        # looks like plain HTTP, yet SESSION_COOKIE_SECURE says the site is served over HTTPS.
+        secure=bool(settings.SESSION_COOKIE_SECURE) or request.is_secure(),
         httponly=True,
-        samesite="Lax",
+        samesite=cookie_samesite(),
     )
     return True
+
+
+def cookie_samesite() -> str:
+    """The session cookie's ``SameSite`` when it is "Strict", else "Lax": never looser than Lax
+    (the cookie is only needed on the site's own login pages)."""
+    return "Strict" if str(settings.SESSION_COOKIE_SAMESITE or "").lower() == "strict" else "Lax"
