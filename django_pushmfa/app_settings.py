@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
     # --- challenge store
     "CACHE_ALIAS": "default",
-    "CHALLENGE_STORE": None,  # dotted path; None picks Redis for django-redis caches, else the cache store
+    "CHALLENGE_STORE": None,  # dotted path; None picks Redis for Redis caches, else the cache store
     "CHALLENGE_TTL": 120,  # answer window, seconds (as the seed)
     "CHALLENGE_GRACE": 30,  # how long an answered challenge stays readable for the browser
     "LONG_POLL_MAX_WAIT": 30,
@@ -53,13 +53,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 16 * 1024,
     # --- TOTP
     "TOTP_ISSUER": None,  # None: the site's name
-    "TOTP_TOLERANCE": 1,  # accepted time steps either side
+    "TOTP_TOLERANCE": "previous",  # "previous": this step and the one before; an int n: ±n steps
     "TOTP_DIGITS": 6,
     "TOTP_PERIOD": 30,
     "TOTP_FAILURE_BACKOFF_BASE": 1,  # seconds; doubles with each failure after the third
     # typed-code back-off, shared by TOTP and backup codes (see internal.throttle)
     "CODE_FAILURE_FREE_ATTEMPTS": 3,  # failures before the back-off starts
     "CODE_FAILURE_BACKOFF_MAX": 3600,  # longest single wait, seconds
+    "CODE_FAILURE_LIMIT": 100,  # consecutive failed codes that lock typed codes (NIST: at most 100); 0: none
     "TOTP_SETUP_TIMEOUT": 900,  # seconds a started (unconfirmed) TOTP setup stays in the session
     # --- backup codes
     "BACKUP_CODE_COUNT": 10,

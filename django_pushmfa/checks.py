@@ -89,6 +89,73 @@ def check_login_integration(app_configs=None, **kwargs) -> list[checks.CheckMess
     return errors
 
 
+# --- password-only paths (W010, W011) -------------------------------------------------------------
+# The backend refuses the password of a user with MFA on these paths (see auth_backends); the
+# warnings say which of the site's paths that is, so nobody relies on them for such users.
+DRF_PASSWORD_CLASSES = ("rest_framework.authentication.BasicAuthentication",)
+# Apps / authentication classes that trade a password for a token without login().
+TOKEN_ISSUERS = (
+    "rest_framework.authtoken",
+    "rest_framework_simplejwt",
+    "knox",
+    "dj_rest_auth",
+    "graphql_jwt",
+    "oauth2_provider",
+)
+
+
+@checks.register(checks.Tags.security)
+def check_password_only_paths(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """W010: DRF authenticates by password (BasicAuthentication, DRF's default); W011: a token issuer
+    that trades a password for a token is installed. Neither logs in a user with MFA."""
+    from django.conf import settings
+
+    messages: list[checks.CheckMessage] = []
+    if "rest_framework" in settings.INSTALLED_APPS:
+        rest = getattr(settings, "REST_FRAMEWORK", None) or {}
+        configured = rest.get("DEFAULT_AUTHENTICATION_CLASSES")
+        if configured is None:
+            from rest_framework.settings import DEFAULTS
+
+            configured = DEFAULTS["DEFAULT_AUTHENTICATION_CLASSES"]
+        basic = [path for path in configured if _is_password_class(path)]
+        if basic:
+            source = "DRF's default" if rest.get("DEFAULT_AUTHENTICATION_CLASSES") is None else "configured"
+            messages.append(
+                checks.Warning(
+                    f"REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES'] ({source}) includes {', '.join(basic)}, "
+                    "which checks a password without the MFA step: django-pushmfa answers it as a wrong "
+                    "password for every user with MFA, so only users without MFA can use it.",
+                    hint='Set REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": ['
+                    '"rest_framework.authentication.SessionAuthentication", '
+                    '"django_pushmfa.api.authentication.SessionTokenAuthentication"]} (see docs/security.md).',
+                    id="pushmfa.W010",
+                )
+            )
+        configured_tokens = [path for path in configured if path.startswith(TOKEN_ISSUERS)]
+    else:
+        configured_tokens = []
+    issuers = [app for app in settings.INSTALLED_APPS if app.startswith(TOKEN_ISSUERS)] + configured_tokens
+    if issuers:
+        messages.append(
+            checks.Warning(
+                f"{', '.join(dict.fromkeys(issuers))}: a view that trades a password for a token skips the MFA "
+                "step; django-pushmfa refuses the password of every user with MFA there (as a wrong password).",
+                hint="Let API clients log in with the app-client flow (api/app/login/ and X-Session-Token), "
+                "or silence pushmfa.W011 when these tokens are meant only for users without MFA.",
+                id="pushmfa.W011",
+            )
+        )
+    return messages
+
+
+def _is_password_class(path: str) -> bool:
+    from rest_framework.authentication import BasicAuthentication
+
+    cls = _import_or_none(path)
+    return path in DRF_PASSWORD_CLASSES or (isinstance(cls, type) and issubclass(cls, BasicAuthentication))
+
+
 # --- challenge store and number matching (W001, E002) ---------------------------------------------
 PROCESS_LOCAL_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -114,7 +181,7 @@ def check_challenge_store(app_configs=None, **kwargs) -> list[checks.CheckMessag
             checks.Warning(
                 f"Push challenges are kept in the process-local cache {alias!r} ({backend.rsplit('.', 1)[-1]}); "
                 "they won't be shared between workers, so a phone's answer may never reach the login.",
-                hint="Point PUSHMFA_CACHE_ALIAS at a django-redis cache (the Redis challenge store), or run a "
+                hint="Point PUSHMFA_CACHE_ALIAS at a Redis cache (django-redis or Django's RedisCache), or run a "
                 "single process.",
                 obj=alias,
                 id="pushmfa.W001",

@@ -217,6 +217,8 @@ class SecurityEvent(models.Model):
         MFA_FAILED = "mfa_failed", _("MFA attempt failed")
         SIGN_COUNT_REGRESSION = "webauthn_sign_count_regression", _("Security key sign count went back")
         BROWSER_TRUSTED = "browser_trusted", _("Browser remembered")
+        PASSWORD_ONLY_REFUSED = "password_only_refused", _("Password without the MFA step refused")
+        CODES_LOCKED = "codes_locked", _("Typed codes locked after too many failures")
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(

@@ -8,7 +8,7 @@ from django.core.cache import caches
 @pytest.fixture(autouse=True)
 def _clean_caches():
     """Each test starts with empty caches (the real Redis one included) and an empty push outbox."""
-    for alias in ("default", "redis", "locmem"):
+    for alias in ("default", "redis", "redis-builtin", "locmem"):
         caches[alias].clear()
     try:
         from django_pushmfa.push.backends import locmem

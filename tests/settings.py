@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",  # the password-only path tests (tests/hardening) issue tokens
     "django_pushmfa",
     "tests.testapp",
 ]
@@ -96,6 +97,12 @@ CACHES["redis"] = {
     "LOCATION": REDIS_URL,
     "KEY_PREFIX": "pushmfa-test-r",
 }
+# Django's own Redis cache (redis-py underneath): the Redis store serves it too.
+CACHES["redis-builtin"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": "pushmfa-test-rb",
+}
 CACHES["locmem"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pushmfa-locmem"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -115,4 +122,5 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
 }
 # The system checks for a process-local challenge cache are exercised in their own tests.
-SILENCED_SYSTEM_CHECKS = ["pushmfa.W001"]
+# pushmfa.W011: rest_framework.authtoken is installed for the password-only path tests (tests/hardening).
+SILENCED_SYSTEM_CHECKS = ["pushmfa.W001", "pushmfa.W011"]

@@ -198,7 +198,10 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         try:
             added = caches[app_settings.CACHE_ALIAS].add(key, 1, timeout=2 * int(app_settings.SIGNATURE_SKEW))
         except Exception:
-            # Without the cache a replay cannot be detected: fail closed.
+            added = None
+        if added is None:
+            # Without the cache (raising, or answering nothing under django-redis IGNORE_EXCEPTIONS)
+            # a replay cannot be detected: fail closed.
             logger.warning("pushmfa: nonce cache unavailable; refusing a signed device request", exc_info=True)
             raise APIError("service_unavailable", _("The MFA service is temporarily unavailable."), 503)
         if not added:

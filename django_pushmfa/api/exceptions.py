@@ -56,6 +56,9 @@ APP_ERRORS: dict[type[app_exceptions.PushMFAError], tuple[int, Any]] = {
     app_exceptions.NoPushDevice: (409, _("No push device is registered.")),
     app_exceptions.PushSuspended: (423, _("Push is suspended for this account; use another method.")),
     app_exceptions.RateLimited: (429, _("Too many attempts. Try again later.")),
+    app_exceptions.CodesLocked: (
+        403, _("Codes are locked after too many wrong ones; use another method or ask for a reset.")
+    ),
     app_exceptions.InvalidCode: (400, _("The code is not valid.")),
     app_exceptions.InvalidPairingToken: (400, _("The pairing token is unknown, used or expired.")),
     app_exceptions.MFANotInProgress: (403, _("No login is in progress in this session.")),

@@ -24,7 +24,7 @@ from .. import signals
 from ..exceptions import MFANotInProgress
 from ..models import MFACredential, SecurityEvent
 from ..services import has_active_mfa, record_event
-from . import pending, trust
+from . import password_step, pending, trust
 
 ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
 # Session key: the browser asked to be remembered when its deferred step (a push) completes.
@@ -47,6 +47,9 @@ def backend_requires_mfa(backend_path: str | None) -> bool:
 
 def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """``user_logged_in`` receiver: turn a password login of an enrolled user into a pending one."""
+    http_request = password_step.http_request_of(request)
+    if http_request is not None and getattr(http_request, password_step.PASSWORD_STEP_ATTR, None) == str(user.pk):
+        delattr(http_request, password_step.PASSWORD_STEP_ATTR)  # the login() the password step promised
     if request is None or getattr(request, COMPLETING_ATTR, False) or not hasattr(request, "session"):
         return
     backend_path = request.session.get(BACKEND_SESSION_KEY)
@@ -59,7 +62,9 @@ def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwarg
 
 def needs_mfa_step(request: HttpRequest, user: Any) -> bool:
     """True when this password login must wait for a second factor."""
-    if not has_active_mfa(user):
+    # authenticate() already asked (same request, same user instance): no second query.
+    enrolled = getattr(user, password_step.ENROLLED_ATTR, None)
+    if not (has_active_mfa(user) if enrolled is None else enrolled):
         from ..adapter import get_adapter
 
         if get_adapter().is_mfa_required(user):

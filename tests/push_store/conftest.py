@@ -17,7 +17,12 @@ from django_pushmfa.push.store import CACHE_STORE, REDIS_STORE, get_store
 from django_pushmfa.push.store.base import PENDING, Challenge, new_challenge_id
 
 CONTEXT = {"ip": "203.0.113.9", "browser": "Firefox 128", "os": "Linux", "location": "unknown location"}
-STORES = {"cache": ("locmem", CACHE_STORE), "redis": ("redis", REDIS_STORE)}
+STORES = {
+    "cache": ("locmem", CACHE_STORE),
+    "redis": ("redis", REDIS_STORE),
+    # Django's own RedisCache: the same Redis store through its redis-py client (issue 11, finding 4).
+    "redis-builtin": ("redis-builtin", REDIS_STORE),
+}
 
 
 @pytest.fixture(params=sorted(STORES))

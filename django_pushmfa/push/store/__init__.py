@@ -1,8 +1,9 @@
 """The challenge store: where push challenges, fatigue counters and suspensions live.
 
 ``get_store()`` returns the store for ``PUSHMFA_CACHE_ALIAS``: the class named by
-``PUSHMFA_CHALLENGE_STORE``, or, when that is None, the Redis store for a django-redis cache and the
-generic cache store for any other cache. One instance per (class, alias) per process.
+``PUSHMFA_CHALLENGE_STORE``, or, when that is None, the Redis store for a Redis cache (django-redis
+or Django's own ``RedisCache``) and the generic cache store for any other
+cache. One instance per (class, alias) per process.
 """
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ _guard = threading.Lock()
 
 
 def is_redis_cache(alias: str) -> bool:
-    """True when cache ``alias`` is a django-redis cache (whose raw connection the Redis store uses)."""
-    from django.conf import settings
+    """True when cache ``alias`` is a Redis cache — django-redis, or Django's own ``RedisCache`` —
+    whose raw redis-py connection the Redis store uses."""
+    from ...internal.redis_client import is_redis_alias
 
-    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
-    return backend.startswith("django_redis.")
+    return is_redis_alias(alias)
 
 
 def store_class(alias: str | None = None) -> str:

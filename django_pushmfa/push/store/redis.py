@@ -1,4 +1,5 @@
-"""The challenge store on Redis, through the connection django-redis gives for a cache alias.
+"""The challenge store on Redis, through the redis-py connection of a cache alias (django-redis or
+Django's own ``RedisCache``).
 
 Every state change is one Lua script (``redis_scripts``), so racing responses cannot both win and no
 read-modify-write loses an update. Each script publishes the change on one channel; one listener
@@ -40,16 +41,9 @@ READY_TIMEOUT = 2.0  # how long the first waiter of a process waits for the list
 
 
 def _store_errors() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import RedisError
+    from ...internal.redis_client import redis_errors
 
-    errors: list[type[BaseException]] = [RedisError, OSError]
-    try:
-        from django_redis.exceptions import ConnectionInterrupted
-
-        errors.append(ConnectionInterrupted)
-    except ImportError:  # pragma: no cover - django-redis is a dependency
-        pass
-    return tuple(errors)
+    return redis_errors()
 
 
 class RedisChallengeStore(ChallengeStore):
@@ -69,12 +63,12 @@ class RedisChallengeStore(ChallengeStore):
         return str(self.cache.make_key(f"pushmfa:{name}"))
 
     def client(self) -> Any:
-        from django_redis import get_redis_connection
+        from ...internal.redis_client import raw_client
 
         try:
-            return get_redis_connection(self.alias, write=True)
+            return raw_client(self.alias)
         except NotImplementedError as exc:
-            raise ChallengeStoreUnavailable(f"cache {self.alias!r} is not a django-redis cache") from exc
+            raise ChallengeStoreUnavailable(f"cache {self.alias!r} is not a Redis cache") from exc
 
     def _script(self, name: str) -> Any:
         # A Script only computes the SHA and loads itself on NOSCRIPT; any client can run it.

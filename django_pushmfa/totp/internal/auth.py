@@ -57,17 +57,33 @@ def current_step(period: int, now: float | None = None) -> int:
     return int((time.time() if now is None else now) // period)
 
 
+def accepted_window(tolerance: Any = None) -> tuple[int, int]:
+    """``(steps behind, steps ahead)`` accepted around the current step.
+
+    ``PUSHMFA_TOTP_TOLERANCE`` (or ``tolerance``) ``"previous"`` (the default): the current step and
+    the one before, for a code typed just as it changed — a code then lives at most two periods
+    (ASVS 5, V6.5); an integer ``n``: ``n`` steps either side (``1``: the v1 default).
+    """
+    value = app_settings.TOTP_TOLERANCE if tolerance is None else tolerance
+    if value == "previous":
+        return 1, 0
+    steps = int(value)
+    return steps, steps
+
+
 def matching_step(
-    secret: str, code: str, *, digits: int, period: int, tolerance: int, now: float | None = None
+    secret: str, code: str, *, digits: int, period: int, tolerance: Any = None, now: float | None = None
 ) -> int | None:
-    """The newest time step within ±``tolerance`` of now whose code equals ``code``, else None.
+    """The newest time step within the accepted window (see :func:`accepted_window`) whose code
+    equals ``code``, else None.
 
     Every candidate is compared (constant-time) so timing does not reveal which step matched.
     """
     totp = make_totp(secret, digits=digits, period=period)
     step = current_step(period, now)
+    behind, ahead = accepted_window(tolerance)
     matched: int | None = None
-    for candidate in range(step - tolerance, step + tolerance + 1):
+    for candidate in range(step - behind, step + ahead + 1):
         if candidate < 0:
             continue
         if constant_time_compare(totp.generate_otp(candidate), code):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from importlib import import_module
 from typing import Any
 
@@ -167,7 +168,8 @@ class Command(BaseCommand):
         request.session = import_module(settings.SESSION_ENGINE).SessionStore()
         request.user = user
         setup = totp_flows.begin_setup(request, user)
-        code = totp_auth.make_totp(setup.secret).now()
+        # The previous step's code (the default window accepts it): the code the app shows now logs in.
+        code = totp_auth.make_totp(setup.secret).at(time.time() - totp_auth.make_totp(setup.secret).interval)
         with transaction.atomic():
             totp_flows.confirm_setup(request, user, code, label="Authenticator app")
         return setup.secret, setup.otpauth_uri
