@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,7 +46,8 @@ PG = {
 E2E_DB = os.environ.get("PUSHMFA_E2E_DB", "pushmfa_e2e")
 E2E_REDIS_URL = os.environ.get("PUSHMFA_E2E_REDIS_URL", "redis://127.0.0.1:6379/14")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-SERVER_LOGS = ROOT / "artifacts" / "e2e-logs"  # the served sites' output, kept for a failed run
+SERVER_LOGS = ROOT / "artifacts" / "e2e-logs"
+SDK_DIR = ROOT / "clients" / "typescript"  # the TypeScript device SDK  # the served sites' output, kept for a failed run
 PASSWORD = "e2e-Pa55word-not-secret"
 SHORT_TTL = 3
 
@@ -62,6 +64,7 @@ USERNAMES = [
     "pair_user",
     "revoke_target",
     "reset_target",
+    "sdk_user",
 ]
 
 
@@ -221,6 +224,21 @@ def entry_mode_site(e2e_env, seeded):
     served.accounts, served.admin = seeded["users"], seeded["admin"]
     yield served
     _stop_server(served)
+
+
+@pytest.fixture(scope="session")
+def sdk_dist() -> Path:
+    """The TypeScript device SDK built from source (``npm ci`` from the committed lock file, then
+    ``npm run build``), once per session: the path of its ``dist/``. Missing Node or npm FAILS the run."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node and npm, "Node.js (20+) and npm are required for the device SDK tests and are missing"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    assert int(version.lstrip("v").split(".")[0]) >= 20, f"Node.js 20+ is required, found {version}"
+    for args in (["ci", "--no-audit", "--no-fund"], ["run", "build"]):
+        result = subprocess.run([npm, *args], cwd=SDK_DIR, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            pytest.fail(f"npm {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return SDK_DIR / "dist"
 
 
 @pytest.fixture(scope="module")
