@@ -42,8 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "PUSH_BACKENDS": {
         "fcm": {"BACKEND": "django_pushmfa.push.backends.console.PushBackend"},
         "apns": {"BACKEND": "django_pushmfa.push.backends.console.PushBackend"},
+        "unifiedpush": {"BACKEND": "django_pushmfa.push.backends.unifiedpush.PushBackend"},
     },
     "PUSH_TIMEOUT": 10,  # seconds for one provider request
+    "UNIFIEDPUSH_ALLOWED_HOSTS": None,  # None: any public host; else ["ntfy.sh", ".example.com"]
     # --- devices
     "PAIRING_TOKEN_TTL": 600,
     "PAIRING_URI_SCHEME": "pushmfa",

@@ -174,6 +174,7 @@ PUSHMFA_ADAPTER = "example_project.demo.adapter.ExampleAdapter"
 PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
     "apns": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
+    "unifiedpush": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
 }
 PUSHMFA_LOCATION_RESOLVER = "example_project.demo.location.resolve"
 PUSHMFA_CHALLENGE_TTL = int(os.environ.get("PUSHMFA_CHALLENGE_TTL", "120"))
