@@ -28,6 +28,7 @@ from ..app_settings import app_settings
 from ..internal import login as login_flow
 from ..internal import pending
 from ..internal.methods import MethodOption, get_mfa_options
+from ..push.internal import challenges as push_flows
 from .common import optional_url
 
 # Methods whose codes this page verifies itself, and the flow module of each.
@@ -107,10 +108,9 @@ class AuthenticateView(View):
 
     # --- push without JavaScript ---------------------------------------------------------------
     def start_push(self, request: HttpRequest) -> HttpResponse:
-        from ..push.internal import challenges
 
         try:
-            challenge = challenges.start_push(request, self.user)
+            challenge = push_flows.start_push(request, self.user)
         except exceptions.PushMFAError as exc:
             return self.render_step(request, method="push", errors={"push": push_error_message(exc)}, status=200)
         query = {"challenge": challenge.id}
@@ -121,10 +121,9 @@ class AuthenticateView(View):
     def follow_push(self, request: HttpRequest, challenge_id: str) -> HttpResponse:
         """The no-JavaScript push page: shows the number and refreshes until the phone answers."""
         from ..api.browser import answer_poll
-        from ..push.internal import challenges
 
         try:
-            challenge = challenges.get_for_browser(request, challenge_id)
+            challenge = push_flows.get_for_browser(request, challenge_id)
         except exceptions.PushMFAError as exc:
             return self.render_step(request, method="push", errors={"push": push_error_message(exc)})
         if challenge.status == "approved":
@@ -173,6 +172,7 @@ class AuthenticateView(View):
             "webauthn_complete_url": optional_url("pushmfa:api-webauthn-complete"),
             "no_methods": not options,
             "pushmfa_site_name": get_adapter().get_site_name(request),
+            "push_polls_only": chosen == "push" and push_flows.polls_only(self.user),
         }
         return render(request, self.template_name, context, status=status)
 

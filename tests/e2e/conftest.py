@@ -46,8 +46,8 @@ PG = {
 E2E_DB = os.environ.get("PUSHMFA_E2E_DB", "pushmfa_e2e")
 E2E_REDIS_URL = os.environ.get("PUSHMFA_E2E_REDIS_URL", "redis://127.0.0.1:6379/14")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-SERVER_LOGS = ROOT / "artifacts" / "e2e-logs"
-SDK_DIR = ROOT / "clients" / "typescript"  # the TypeScript device SDK  # the served sites' output, kept for a failed run
+SERVER_LOGS = ROOT / "artifacts" / "e2e-logs"  # the served sites' output, kept for a failed run
+SDK_DIR = ROOT / "clients" / "typescript"  # the TypeScript device SDK
 PASSWORD = "e2e-Pa55word-not-secret"
 SHORT_TTL = 3
 

@@ -99,12 +99,15 @@ class PushBackend(BasePushBackend):
         deadline = time.monotonic() + self.timeout
         raw = _connect(endpoint, deadline)
         # A server that answers one byte at a time must not hold the push past the deadline: the
-        # socket is shut at the deadline, whatever http.client is waiting for.
-        timer = threading.Timer(max(0.0, deadline - time.monotonic()), _shut, args=(raw,))
+        # socket is shut at the deadline, whatever http.client is waiting for. (Wrapping in TLS
+        # detaches ``raw``; from then on the TLS socket is the one to shut.)
+        live: list[socket.socket] = [raw]
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), lambda: _shut(live[-1]))
         timer.daemon = True
         timer.start()
         try:
             tls = self.ssl_context.wrap_socket(raw, server_hostname=endpoint.host)
+            live.append(tls)
             connection = http.client.HTTPSConnection(endpoint.host, endpoint.port, timeout=self.timeout)
             connection.sock = tls  # already connected, to the checked address
             try:
@@ -117,12 +120,13 @@ class PushBackend(BasePushBackend):
         except ssl.SSLCertVerificationError:
             raise PushError("UnifiedPush: the endpoint's TLS certificate does not verify", provider_code="tls")
         except (OSError, http.client.HTTPException) as exc:
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline - 0.05:
                 raise PushTemporaryError("UnifiedPush: request timed out", provider_code="timeout")
             raise PushTemporaryError(f"UnifiedPush: {type(exc).__name__}", provider_code="connection")
         finally:
             timer.cancel()
-            raw.close()
+            for sock in live:
+                sock.close()
 
 
 def _connect(endpoint: Endpoint, deadline: float) -> socket.socket:

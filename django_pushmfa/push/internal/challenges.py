@@ -61,6 +61,17 @@ def active_push_devices(user: Any) -> list[PushDevice]:
     )
 
 
+def polls_only(user: Any) -> bool:
+    """True when every push device of ``user`` is poll-only (platform ``none``): no notification will
+    arrive, so the login page tells the user to open the app."""
+    platforms = set(
+        PushDevice.objects.filter(
+            credential__user=user, credential__method=MFACredential.Method.PUSH, credential__revoked_at__isnull=True
+        ).values_list("platform", flat=True)
+    )
+    return platforms == {PushDevice.Platform.NONE}
+
+
 def start_push(request: HttpRequest, user: Any) -> Challenge:
     """Create a challenge for ``user`` bound to this browser, expire their older pending one, and
     push it to every active device.

@@ -76,7 +76,8 @@ def build_message(challenge: Challenge, device: PushDevice, *, now: float | None
 def send_challenge(challenge: Challenge, devices: list[PushDevice]) -> list[DeliveryResult]:
     """Push ``challenge`` to every usable device in ``devices``, concurrently; never raises.
 
-    Devices whose credential is revoked or whose token was reported dead are skipped (no result).
+    Poll-only devices (platform ``none``), devices whose credential is revoked and those whose token
+    was reported dead are skipped (no result).
     On ``PushTokenUnregistered`` the device gets ``token_dead_at`` and a ``push_token_dead``
     SecurityEvent; any other ``PushError`` is logged once at WARNING with the provider's code (never
     the token). Results are in the order of the usable devices.
@@ -125,8 +126,10 @@ def send_challenge(challenge: Challenge, devices: list[PushDevice]) -> list[Deli
 
 
 def _usable_devices(devices: list[PushDevice]) -> list[PushDevice]:
-    """Drop dead-token devices and those whose credential is revoked (one query at most)."""
-    candidates = [d for d in devices if d.token_dead_at is None and d.push_token]
+    """Drop poll-only and dead-token devices and those whose credential is revoked (one query at most)."""
+    candidates = [
+        d for d in devices if d.token_dead_at is None and d.push_token and d.platform != PushDevice.Platform.NONE
+    ]
     unknown = [d.credential_id for d in candidates if not PushDevice.credential.is_cached(d)]
     active_unknown: set = set()
     if unknown:
