@@ -140,6 +140,13 @@ class ChallengeContextSerializer(serializers.Serializer):
     browser = serializers.CharField(allow_null=True, read_only=True)
     os = serializers.CharField(allow_null=True, read_only=True)
     requested_at = serializers.DateTimeField(read_only=True)
+    site_name = serializers.CharField(allow_null=True, read_only=True, help_text="PUSHMFA_SITE_NAME (v1.1).")
+    purpose = serializers.ChoiceField(
+        choices=["login", "reauthentication"], read_only=True, help_text="Why the challenge exists (v1.1)."
+    )
+    service = serializers.CharField(
+        allow_null=True, read_only=True, help_text="The application the user signs in to, when the site names one."
+    )
 
 
 class DeviceChallengeSerializer(serializers.Serializer):

@@ -41,7 +41,7 @@ from ..store.base import (
     new_challenge_id,
 )
 from . import fatigue, numbers
-from .context import build_context
+from .context import PURPOSE_LOGIN, build_context
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -72,9 +72,15 @@ def polls_only(user: Any) -> bool:
     return platforms == {PushDevice.Platform.NONE}
 
 
-def start_push(request: HttpRequest, user: Any) -> Challenge:
+def start_push(
+    request: HttpRequest, user: Any, *, purpose: str = PURPOSE_LOGIN, service: str | None = None
+) -> Challenge:
     """Create a challenge for ``user`` bound to this browser, expire their older pending one, and
     push it to every active device.
+
+    ``purpose`` (``"login"`` or ``"reauthentication"``) and ``service`` (the application the user
+    signs in to; None asks the adapter) travel in the challenge's context and the push, with the
+    site's name, so the phone can say who is asking and why.
 
     Raises NoPushDevice, PushSuspended, RateLimited (recorded once per window) or
     ChallengeStoreUnavailable. A provider failure never prevents the challenge from existing.
@@ -82,7 +88,7 @@ def start_push(request: HttpRequest, user: Any) -> Challenge:
     devices = active_push_devices(user)
     if not devices:
         raise NoPushDevice()
-    context = build_context(request)
+    context = build_context(request, user, purpose=purpose, service=service)
     display_number, choices = numbers.generate()
     now = time.time()
     challenge = Challenge(

@@ -22,6 +22,7 @@ from django_pushmfa.exceptions import PushError, PushTokenUnregistered
 from django_pushmfa.models import MFACredential, PushDevice, SecurityEvent
 from django_pushmfa.push.backends import get_backend
 from django_pushmfa.push.backends.base import PushMessage, SendResult
+from django_pushmfa.push.internal.context import PURPOSE_LOGIN, PURPOSE_REAUTHENTICATION
 
 if TYPE_CHECKING:
     from django_pushmfa.push.store.base import Challenge
@@ -56,16 +57,49 @@ def collapse_id_for(user_id: Any) -> str:
     return "pushmfa-" + salted_hmac("django_pushmfa.push.collapse_id", str(user_id)).hexdigest()[:16]
 
 
+def challenge_text(context: dict[str, Any]) -> tuple[str, str]:
+    """The visible (title, body) of a challenge push: why, who is asking, and from where."""
+    location = context.get("location") or gettext("unknown location")
+    site, service = context.get("site_name") or "", context.get("service") or ""
+    if site and service:
+        asker = gettext("%(service)s on %(site)s") % {"service": service, "site": site}
+    else:
+        asker = site or service
+    if context.get("purpose") == PURPOSE_REAUTHENTICATION:
+        title = gettext("Confirm it's you")
+        body = gettext("%(asker)s asks you to confirm it's you (request from %(location)s)")
+        if not asker:
+            body = gettext("Confirm it's you (request from %(location)s)")
+    else:
+        title = gettext("Login request")
+        body = gettext("%(asker)s: new login from %(location)s") if asker else gettext("New login from %(location)s")
+    return title, body % {"asker": asker, "location": location}
+
+
+def challenge_data(challenge: Challenge) -> dict[str, str]:
+    """The push's data: the challenge id and who is asking (never a number). String values, as FCM needs."""
+    context = challenge.context or {}
+    data = {
+        "type": CHALLENGE_PUSH_TYPE,
+        "challenge_id": str(challenge.id),
+        "purpose": str(context.get("purpose") or PURPOSE_LOGIN),
+    }
+    for key in ("site_name", "service"):
+        if context.get(key):
+            data[key] = str(context[key])
+    return data
+
+
 def build_message(challenge: Challenge, device: PushDevice, *, now: float | None = None) -> PushMessage:
     """The notification for ``challenge`` on ``device``: challenge id as data, no number, no choices."""
     now = time.time() if now is None else now
-    location = (challenge.context or {}).get("location") or gettext("unknown location")
+    title, body = challenge_text(challenge.context or {})
     return PushMessage(
         device_token=device.push_token,
         platform=device.platform,
-        title=gettext("Login request"),
-        body=gettext("New login from %(location)s") % {"location": location},
-        data={"type": CHALLENGE_PUSH_TYPE, "challenge_id": str(challenge.id)},
+        title=title,
+        body=body,
+        data=challenge_data(challenge),
         ttl=max(1, math.ceil(challenge.expires_at - now)),
         collapse_id=collapse_id_for(challenge.user_id),
         priority="high",
