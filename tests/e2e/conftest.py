@@ -65,6 +65,7 @@ USERNAMES = [
     "revoke_target",
     "reset_target",
     "sdk_user",
+    "sdk_poll_user",
 ]
 
 

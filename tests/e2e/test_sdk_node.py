@@ -151,6 +151,12 @@ def test_the_sdk_pairs_a_phone_and_completes_logins_on_the_live_site(site, phone
     shown = phone.ok("get", name="node", id=challenge["challenge_id"])["challenge"]
     assert challenge["display_number"] in shown["choices"]
     assert set(shown["context"]) >= {"location", "ip", "browser", "os", "requested_at"}
+    # Who is asking: the example site's name and the service its adapter names.
+    assert (shown["context"]["site_name"], shown["context"]["purpose"], shown["context"]["service"]) == (
+        "Acme Workspace",
+        "login",
+        "Workspace",
+    )
     result = phone.ok("respond", name="node", id=challenge["challenge_id"], decision="approve",
                       number=challenge["display_number"])
     assert result["result"] == {"status": "approved"}
@@ -197,3 +203,26 @@ def test_the_sdk_pairs_a_phone_and_completes_logins_on_the_live_site(site, phone
     )}
     assert {"device_registered", "push_approved", "push_denied", "push_token_rotated"} <= kinds
     assert events(username, "push_mfa_wrong_number")
+
+
+def test_a_poll_only_ed25519_phone_answers_by_polling(site, phone):
+    """Platform "none": no push token, no push; the phone finds the login by listing its challenges."""
+    username = "sdk_poll_user"
+    owner = HTTPBrowser(site)
+    owner.password_step(username)
+    code = next_totp_code(site.accounts[username]["totp_secret"])
+    assert owner.api("POST", "totp/verify/", {"code": code}).json()["status"] == "approved"
+    uri = owner.api("POST", "devices/pairing/", {}).json()["pairing_uri"]
+    device_id = phone.ok("pair", name="poller", uri=uri, platform="none", algorithm="ed25519")["device_id"]
+    assert db_query(
+        "SELECT platform, push_token, key_type FROM pushmfa_pushdevice WHERE credential_id = %s", (device_id,)
+    ) == [("none", "", "ed25519")]
+
+    browser, challenge = start_login(site, username)
+    [listed] = phone.ok("list", name="poller")["challenges"]
+    assert listed["challenge_id"] == challenge["challenge_id"]
+    result = phone.ok("respond", name="poller", id=listed["challenge_id"], decision="approve",
+                      number=challenge["display_number"])
+    assert result["result"] == {"status": "approved"}
+    assert poll(browser, challenge)["status"] == "approved"
+    assert browser.is_logged_in(username)

@@ -9,7 +9,8 @@
 import { toBase64, utf8 } from "./encoding.js";
 import { errorFor, NetworkError } from "./errors.js";
 import { parsePairingUri } from "./pairing.js";
-import { authorizationHeader } from "./signing.js";
+import { authorizationHeader, webCryptoProvider } from "./signing.js";
+import type { CryptoProvider } from "./signing.js";
 import type { Signer } from "./signer.js";
 import type { Challenge, Decision, Platform, RespondResult } from "./types.js";
 
@@ -27,6 +28,8 @@ export interface DeviceClientOptions {
   now?: () => number;
   /** Per-request timeout in milliseconds (default 30 000). */
   timeoutMs?: number;
+  /** SHA-256 and random bytes; default WebCrypto (pass your own where it is missing, e.g. Hermes). */
+  crypto?: CryptoProvider;
 }
 
 export interface RegisterParams {
@@ -43,6 +46,7 @@ export interface PairParams extends Omit<RegisterParams, "pairingToken"> {
   fetch?: FetchLike;
   now?: () => number;
   timeoutMs?: number;
+  crypto?: CryptoProvider;
   /** The site's ``PUSHMFA_PAIRING_URI_SCHEME`` (default ``pushmfa``). */
   scheme?: string;
   /** Accept an ``http://`` server (development only). */
@@ -64,6 +68,7 @@ export class DeviceClient {
   private readonly fetchFn: FetchLike;
   private readonly now: () => number;
   private readonly timeoutMs: number;
+  private readonly crypto: CryptoProvider;
 
   constructor(options: DeviceClientOptions) {
     const url = new URL(options.server.endsWith("/") ? options.server : options.server + "/");
@@ -78,6 +83,7 @@ export class DeviceClient {
     this.fetchFn = fetchFn;
     this.now = options.now ?? Date.now;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.crypto = options.crypto ?? webCryptoProvider;
   }
 
   /** Parse a scanned pairing URI, register with it, and return the paired client (keep ``deviceId``). */
@@ -92,6 +98,7 @@ export class DeviceClient {
       fetch: params.fetch,
       now: params.now,
       timeoutMs: params.timeoutMs,
+      crypto: params.crypto,
     });
     await client.register({ pairingToken: token, platform: params.platform, pushToken: params.pushToken, name: params.name });
     return client;
@@ -181,6 +188,7 @@ export class DeviceClient {
         path,
         body,
         ts: Math.floor(this.now() / 1000),
+        crypto: this.crypto,
       });
     }
     const controller = typeof AbortController === "function" ? new AbortController() : null;

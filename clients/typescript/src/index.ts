@@ -40,8 +40,9 @@ export {
   newNonce,
   SIGNATURE_SCHEME,
   SIGNATURE_VERSION,
+  webCryptoProvider,
 } from "./signing.js";
-export type { SignatureParams } from "./signing.js";
+export type { CryptoProvider, SignatureParams } from "./signing.js";
 export {
   ED25519_SPKI_PREFIX,
   ed25519SpkiFromRaw,

@@ -146,6 +146,27 @@ test("no answer at all is a NetworkError", async () => {
   await assert.rejects(phone.unregister(), NetworkError);
 });
 
+test("a platform without WebCrypto passes its own SHA-256 and random bytes", async () => {
+  const signer = await WebCryptoSigner.generate("p256");
+  const { createHash, randomBytes } = await import("node:crypto");
+  const calls: string[] = [];
+  const crypto = {
+    async sha256(data: Uint8Array) {
+      calls.push("sha256");
+      return new Uint8Array(createHash("sha256").update(data).digest());
+    },
+    randomBytes(n: number) {
+      calls.push("random");
+      return new Uint8Array(randomBytes(n));
+    },
+  };
+  const { sent, fetch } = recorder(200, { status: "denied" });
+  const phone = new DeviceClient({ server: "https://e.com/mfa/api/", signer, deviceId: DEVICE, fetch, crypto });
+  await phone.deny(CHALLENGE);
+  assert.deepEqual(calls.sort(), ["random", "sha256"]);
+  assert.ok(await verifies(signer, sent[0]!));
+});
+
 test("utf8 helper is UTF-8", () => {
   assert.deepEqual(utf8("é"), new Uint8Array([0xc3, 0xa9]));
 });
