@@ -155,6 +155,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The TypeScript device SDK, built (clients/typescript: npm ci && npm run build), for the browser phone.
+SDK_DIST = BASE_DIR.parent / "clients" / "typescript" / "dist"
+if SDK_DIST.is_dir():
+    STATICFILES_DIRS.append(("pushmfa-device", SDK_DIST))
 STATIC_ROOT = DATA_DIR / "static"
 
 LOGIN_URL = "login"

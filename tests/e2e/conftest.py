@@ -66,6 +66,7 @@ USERNAMES = [
     "reset_target",
     "sdk_user",
     "sdk_poll_user",
+    "browser_phone_user",
 ]
 
 
@@ -185,7 +186,8 @@ def e2e_stores():
 
 
 @pytest.fixture(scope="session")
-def e2e_env(e2e_stores, tmp_path_factory) -> dict[str, str]:
+def e2e_env(e2e_stores, sdk_dist, tmp_path_factory) -> dict[str, str]:
+    # The SDK is built first: the served sites' browser phone (/simulator/browser/) loads its dist/.
     env = _server_env(tmp_path_factory.mktemp("e2e-data"))
     _manage(env, "migrate", "--noinput", "-v", "0")
     return env
