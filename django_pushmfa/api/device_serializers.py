@@ -49,7 +49,10 @@ def clean_push_token(platform: str, value: str) -> str:
 
         if PushDevice.Platform.UNIFIEDPUSH not in (app_settings.PUSH_BACKENDS or {}):
             raise serializers.ValidationError({"platform": [_("This site does not deliver UnifiedPush.")]})
-        allow_loopback = getattr(get_backend(PushDevice.Platform.UNIFIEDPUSH), "allow_loopback", False)
+        try:
+            allow_loopback = bool(getattr(get_backend(PushDevice.Platform.UNIFIEDPUSH), "allow_loopback", False))
+        except Exception:  # a misconfigured backend is system check E001's to report; the policy still holds
+            allow_loopback = False
         try:
             check_endpoint_url(value, allow_loopback=allow_loopback)
         except EndpointRefused as exc:
