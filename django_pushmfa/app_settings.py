@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
     "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
     "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
+    "SITE_NAME": None,  # shown in pushes, on the phone, in emails; None: the sites framework's / the host name
     # --- challenge store
     "CACHE_ALIAS": "default",
     "CHALLENGE_STORE": None,  # dotted path; None picks Redis for Redis caches, else the cache store
@@ -43,8 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "PUSH_BACKENDS": {
         "fcm": {"BACKEND": "django_pushmfa.push.backends.console.PushBackend"},
         "apns": {"BACKEND": "django_pushmfa.push.backends.console.PushBackend"},
+        "unifiedpush": {"BACKEND": "django_pushmfa.push.backends.unifiedpush.PushBackend"},
     },
     "PUSH_TIMEOUT": 10,  # seconds for one provider request
+    "UNIFIEDPUSH_ALLOWED_HOSTS": None,  # None: any public host; else ["ntfy.sh", ".example.com"]
     # --- devices
     "PAIRING_TOKEN_TTL": 600,
     "PAIRING_URI_SCHEME": "pushmfa",

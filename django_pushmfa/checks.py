@@ -257,6 +257,26 @@ def check_push_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]
 
 
 @checks.register(checks.Tags.security)
+def check_unifiedpush_testing(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """W010: the UnifiedPush backend's test-only ``UNSAFE_TESTING`` options (loopback endpoints, a
+    custom CA) are set; they turn off part of the SSRF defence and belong only in a test suite."""
+    from .app_settings import app_settings
+
+    backends = app_settings.PUSH_BACKENDS if isinstance(app_settings.PUSH_BACKENDS, dict) else {}
+    return [
+        checks.Warning(
+            f"PUSHMFA_PUSH_BACKENDS[{platform!r}]['OPTIONS']['UNSAFE_TESTING'] is set: pushes may go to "
+            "loopback addresses or servers trusted only by a test CA.",
+            hint="Remove UNSAFE_TESTING outside the test suite.",
+            obj=f"PUSHMFA_PUSH_BACKENDS[{platform!r}]",
+            id="pushmfa.W010",
+        )
+        for platform, config in backends.items()
+        if isinstance(config, dict) and (config.get("OPTIONS") or {}).get("UNSAFE_TESTING")
+    ]
+
+
+@checks.register(checks.Tags.security)
 def check_webauthn_relying_party(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
     """Outside DEBUG, WebAuthn must not take its relying party from the request's Host header."""
     from django.conf import settings

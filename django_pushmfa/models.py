@@ -80,11 +80,16 @@ class MFACredential(models.Model):
 
 
 class PushDevice(models.Model):
-    """The push method's data: a paired phone. Requests from it are signed with ``public_key``."""
+    """The push method's data: a paired phone. Requests from it are signed with ``public_key``.
+
+    ``push_token`` is the FCM / APNs token, the UnifiedPush endpoint URL, or empty for ``none`` (a
+    poll-only app that fetches its challenges itself)."""
 
     class Platform(models.TextChoices):
         FCM = "fcm", "FCM"
         APNS = "apns", "APNs"
+        UNIFIEDPUSH = "unifiedpush", "UnifiedPush"
+        NONE = "none", _("None (the app polls)")
 
     class KeyType(models.TextChoices):
         P256 = "p256", "ECDSA P-256"
@@ -93,8 +98,8 @@ class PushDevice(models.Model):
     credential = models.OneToOneField(
         MFACredential, on_delete=models.CASCADE, primary_key=True, related_name="push_device"
     )
-    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
-    push_token = models.CharField(_("push token"), max_length=512)
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    push_token = models.CharField(_("push token"), max_length=512, blank=True)
     public_key = models.BinaryField(_("public key (DER SubjectPublicKeyInfo)"))
     key_type = models.CharField(_("key type"), max_length=10, choices=KeyType.choices)
     name = models.CharField(_("device name"), max_length=100, blank=True)

@@ -165,6 +165,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The TypeScript device SDK, built (clients/typescript: npm ci && npm run build), for the browser phone.
+SDK_DIST = BASE_DIR.parent / "clients" / "typescript" / "dist"
+if SDK_DIST.is_dir():
+    STATICFILES_DIRS.append(("pushmfa-device", SDK_DIST))
 STATIC_ROOT = DATA_DIR / "static"
 
 LOGIN_URL = "login"
@@ -184,6 +188,7 @@ PUSHMFA_ADAPTER = "example_project.demo.adapter.ExampleAdapter"
 PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
     "apns": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
+    "unifiedpush": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
 }
 PUSHMFA_LOCATION_RESOLVER = "example_project.demo.location.resolve"
 PUSHMFA_CHALLENGE_TTL = int(os.environ.get("PUSHMFA_CHALLENGE_TTL", "120"))

@@ -114,6 +114,7 @@ LOGIN_REDIRECT_URL = "/"
 PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
     "apns": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
+    "unifiedpush": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
 }
 PUSHMFA_WEBAUTHN_RP_ID = "testserver"
 PUSHMFA_WEBAUTHN_ORIGINS = ["http://testserver"]

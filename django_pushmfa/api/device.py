@@ -151,9 +151,9 @@ class DevicePushTokenView(SignedDeviceView):
         tags=["device"],
     )
     def put(self, request: Request) -> Response:
-        serializer = ser.PushTokenSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         device: PushDevice = request.auth
+        serializer = ser.PushTokenSerializer(data=request.data, context={"platform": device.platform})
+        serializer.is_valid(raise_exception=True)
         new_token = serializer.validated_data["push_token"]
         if new_token != device.push_token or device.token_dead_at is not None:
             now = timezone.now()

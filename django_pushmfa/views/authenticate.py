@@ -26,6 +26,7 @@ from ..app_settings import app_settings
 from ..internal import login as login_flow
 from ..internal import methods, pending
 from ..internal.methods import MethodOption, get_mfa_options
+from ..push.internal import challenges as push_challenges
 from ..push.internal import flows as push_flows
 from ..push.store.base import iso
 from .common import optional_url
@@ -145,6 +146,7 @@ class AuthenticateView(View):
             "webauthn_complete_url": optional_url("pushmfa:api-webauthn-complete"),
             "no_methods": not options,
             "pushmfa_site_name": get_adapter().get_site_name(request),
+            "push_polls_only": chosen == "push" and push_challenges.polls_only(self.user),
         }
         return render(request, self.template_name, context, status=status)
 

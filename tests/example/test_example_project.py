@@ -138,16 +138,19 @@ SIMULATOR_PROBE = (
     "setup_test_environment()\n"
     "c = Client()\n"
     "print(c.get('/simulator/').status_code, c.get('/simulator/api/phones/').status_code,"
-    " c.get('/simulator/api/phones/1/inbox/').status_code)\n"
+    " c.get('/simulator/api/phones/1/inbox/').status_code, c.get('/simulator/browser/').status_code,"
+    " c.get('/simulator/api/browser-inbox/?token=x').status_code)\n"
 )
 
 
 def test_simulator_is_off_outside_debug(env):
     env["PUSHMFA_DEBUG"] = "0"
     env["PUSHMFA_ALLOWED_HOSTS"] = "testserver"
-    assert run(env, code=SIMULATOR_PROBE).split() == ["404", "404", "404"]
+    assert run(env, code=SIMULATOR_PROBE).split() == ["404", "404", "404", "404", "404"]
     env["PUSHMFA_PHONE_SIMULATOR"] = "1"  # the explicit setting turns it on without DEBUG
-    assert run(env, code=SIMULATOR_PROBE).split()[:2] == ["200", "200"]
+    answers = run(env, code=SIMULATOR_PROBE).split()
+    assert answers[:2] == ["200", "200"]
+    assert answers[3:] == ["200", "400"]  # the browser phone; its inbox takes only a browser phone's token
 
 
 def test_simulator_pairing_rejects_a_malformed_uri(env):

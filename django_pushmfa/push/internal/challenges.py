@@ -41,7 +41,7 @@ from ..store.base import (
     new_challenge_id,
 )
 from . import fatigue, numbers
-from .context import build_context
+from .context import PURPOSE_LOGIN, build_context
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -70,9 +70,26 @@ def active_push_devices(user: Any) -> list[PushDevice]:
     )
 
 
-def start_push(request: HttpRequest, user: Any) -> Challenge:
+def polls_only(user: Any) -> bool:
+    """True when every push device of ``user`` is poll-only (platform ``none``): no notification will
+    arrive, so the login page tells the user to open the app."""
+    platforms = set(
+        PushDevice.objects.filter(
+            credential__user=user, credential__method=MFACredential.Method.PUSH, credential__revoked_at__isnull=True
+        ).values_list("platform", flat=True)
+    )
+    return platforms == {PushDevice.Platform.NONE}
+
+
+def start_push(
+    request: HttpRequest, user: Any, *, purpose: str = PURPOSE_LOGIN, service: str | None = None
+) -> Challenge:
     """Create a challenge for ``user`` bound to this browser, expire their older pending one, and
     push it to every active device.
+
+    ``purpose`` (``"login"`` or ``"reauthentication"``) and ``service`` (the application the user
+    signs in to; None asks the adapter) travel in the challenge's context and the push, with the
+    site's name, so the phone can say who is asking and why.
 
     Raises NoPushDevice, PushSuspended, RateLimited (recorded once per window) or
     ChallengeStoreUnavailable. A provider failure never prevents the challenge from existing.
@@ -80,7 +97,7 @@ def start_push(request: HttpRequest, user: Any) -> Challenge:
     devices = active_push_devices(user)
     if not devices:
         raise NoPushDevice()
-    context = build_context(request)
+    context = build_context(request, user, purpose=purpose, service=service)
     display_number, choices = numbers.generate()
     now = time.time()
     challenge = Challenge(

@@ -73,7 +73,8 @@ class Challenge:
     expires_at: float
     responded_at: float | None = None
     device_id: str | None = None  # the device that answered
-    context: dict = field(default_factory=dict)  # {"ip", "user_agent", "browser", "os", "location"}
+    # {"ip", "user_agent", "browser", "os", "location", "site_name", "purpose", "service"}
+    context: dict = field(default_factory=dict)
     # True when the stored status is still "pending" but the window has passed: the record reads as
     # "expired"; the flows persist that (once) and send challenge_expired.
     lapsed: bool = field(default=False, compare=False, repr=False)
@@ -105,6 +106,9 @@ class Challenge:
                 "browser": self.context.get("browser"),
                 "os": self.context.get("os"),
                 "requested_at": iso(self.created_at),
+                "site_name": self.context.get("site_name"),
+                "purpose": self.context.get("purpose") or "login",
+                "service": self.context.get("service"),
             },
             "expires_at": iso(self.expires_at),
         }

@@ -108,8 +108,24 @@ def inbox(request: HttpRequest, phone_id: int) -> JsonResponse:
     so the page only notifies about newer ones.
     """
     phone = get_object_or_404(SimulatedPhone, pk=phone_id)
+    return _inbox(request, phone.push_token)
+
+
+@simulator_only
+@require_GET
+def browser_inbox(request: HttpRequest) -> JsonResponse:
+    """The browser phone's push inbox (``/simulator/browser/``): the same long-poll, by its push token.
+
+    The browser phone signs everything itself with the SDK; this view only stands in for FCM."""
+    token = request.GET.get("token", "")
+    if not phones.is_browser_push_token(token):
+        return _error("invalid", "Not a browser phone's push token.", 400)
+    return _inbox(request, token)
+
+
+def _inbox(request: HttpRequest, push_token: str) -> JsonResponse:
     if "seen" not in request.GET:
-        return JsonResponse({"pushes": [], "known": phones.known_pushes(phone)})
+        return JsonResponse({"pushes": [], "known": phones.known_pushes(push_token)})
     seen = {s for s in request.GET["seen"].split(",") if s}
     if len(seen) > MAX_SEEN:
         return _error("invalid", "Too many seen ids.", 400)
@@ -117,7 +133,16 @@ def inbox(request: HttpRequest, phone_id: int) -> JsonResponse:
         wait = max(0.0, min(float(request.GET.get("wait", MAX_WAIT)), MAX_WAIT))
     except ValueError:
         return _error("invalid", "wait must be a number of seconds.", 400)
-    return JsonResponse({"pushes": phones.wait_for_pushes(phone, seen, wait)})
+    return JsonResponse({"pushes": phones.wait_for_pushes(push_token, seen, wait)})
+
+
+@simulator_only
+@ensure_csrf_cookie
+@require_GET
+def browser_phone(request: HttpRequest) -> HttpResponse:
+    """A phone app running in this browser tab on the TypeScript device SDK: its key is a
+    non-extractable WebCrypto key kept in IndexedDB, and it signs its own requests."""
+    return render(request, "demo/browser_phone.html", {"number_mode": app_settings.NUMBER_MODE})
 
 
 @simulator_only

@@ -178,6 +178,9 @@
     state.challenge = c;
     state.entry = "";
     var ctx = c.context || {};
+    // Who is asking (v1.1): the site, the service it names, and why (login / reauthentication).
+    $("[data-sim-title]").textContent = ctx.purpose === "reauthentication" ? "Confirm it's you" : "Are you trying to sign in?";
+    if (ctx.site_name) $("[data-sim-who]").textContent = ctx.service ? ctx.service + " on " + ctx.site_name : ctx.site_name;
     $('[data-sim-ctx="location"]').textContent = ctx.location || "Unknown location";
     var device = [ctx.browser, ctx.os].filter(Boolean).join(" on ");
     $('[data-sim-ctx="device"]').textContent = device || "Unknown browser";
