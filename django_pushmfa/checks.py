@@ -206,3 +206,53 @@ def check_webauthn_relying_party(app_configs=None, **kwargs) -> list[checks.Chec
             id="pushmfa.W002",
         )
     ]
+
+
+# --- scale-out: delivery off the request path (E020, W020) ---------------------------------------
+@checks.register(checks.Tags.security)
+def check_push_delivery(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """E020: PUSHMFA_PUSH_DELIVERY unknown, its executor sizes not positive, or "task" without the Tasks
+    API; W020: "task" with a process-local challenge store (the worker would never see the challenge)."""
+    from django.conf import settings
+
+    from .app_settings import app_settings
+    from .push.internal.dispatch import MODES
+    from .push.store import CACHE_STORE, store_class
+
+    mode = app_settings.PUSH_DELIVERY
+    if mode not in MODES:
+        return [checks.Error(f"PUSHMFA_PUSH_DELIVERY must be one of {', '.join(MODES)} (is {mode!r}).",
+                             id="pushmfa.E020")]
+    messages: list[checks.CheckMessage] = []
+    for name in ("DELIVERY_THREADS", "DELIVERY_QUEUE_SIZE"):
+        value = getattr(app_settings, name)
+        if not isinstance(value, int) or value < 1:
+            messages.append(checks.Error(f"PUSHMFA_{name} must be a positive integer (is {value!r}).",
+                                         id="pushmfa.E020"))
+    if mode != "task":
+        return messages
+    try:
+        from .push.internal import delivery_task  # noqa: F401 - only whether it imports
+    except ImportError:
+        messages.append(
+            checks.Error(
+                'PUSHMFA_PUSH_DELIVERY = "task" needs Django\'s Tasks API (Django 6, or the django-tasks '
+                "backport).",
+                hint='pip install "django-pushmfa[tasks]" and configure TASKS.',
+                id="pushmfa.E020",
+            )
+        )
+        return messages
+    alias = app_settings.CACHE_ALIAS
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    if store_class(alias) == CACHE_STORE and backend in PROCESS_LOCAL_CACHES:
+        messages.append(
+            checks.Warning(
+                'PUSHMFA_PUSH_DELIVERY = "task" with challenges in the process-local cache '
+                f"{alias!r}: a worker process never finds them, so no push goes out.",
+                hint="Keep challenges in a shared cache (django-redis) or use the default executor delivery.",
+                obj=alias,
+                id="pushmfa.W020",
+            )
+        )
+    return messages
