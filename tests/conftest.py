@@ -59,3 +59,16 @@ def redis_sentinel():
         yield topology
     finally:
         topology.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """3 primaries + 3 replicas built with ``redis-cli --cluster create`` (``ClusterTopology``)."""
+    from .hardening.redis_process import ClusterTopology
+
+    topology = ClusterTopology()
+    try:
+        topology.start()
+        yield topology
+    finally:
+        topology.close()

@@ -224,3 +224,96 @@ class SentinelTopology:
     def close(self) -> None:
         for proc in [*self.sentinels, self.primary, self.replica]:
             proc.close()
+
+
+REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+
+
+class ClusterTopology:
+    """A Redis Cluster of ``primaries`` primaries with one replica each, built with
+    ``redis-cli --cluster create`` on free loopback ports (cluster bus ports free too).
+
+    :meth:`kill_primary` crashes the primary serving a key; :meth:`wait_for_promotion` returns when
+    its replica took over the slot and the cluster is whole again.
+    """
+
+    def __init__(self, primaries: int = 3, node_timeout_ms: int = 1000) -> None:
+        self.nodes = [
+            RedisProcess(args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                               "--cluster-node-timeout", str(node_timeout_ms), "--cluster-port", str(free_port()),
+                               # a replica takes over however long it was cut off (tests kill at will)
+                               "--cluster-replica-validity-factor", "0"))
+            for _ in range(2 * primaries)
+        ]
+        self.primaries = primaries
+
+    @property
+    def startup_nodes(self) -> list[str]:
+        return [f"redis://127.0.0.1:{node.port}" for node in self.nodes[: self.primaries]]
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        subprocess.run(
+            [REDIS_CLI, "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in self.nodes],
+             "--cluster-replicas", "1", "--cluster-yes"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=60,
+        )
+        self.wait_until_ok()
+
+    def wait_until_ok(self, timeout: float = 30.0) -> None:
+        """Every live node reports ``cluster_state:ok`` and a replica per primary is in sync."""
+
+        def ok() -> bool:
+            for node in self.nodes:
+                if not node.running:
+                    continue
+                client = _client(node.port)
+                if client.cluster("INFO").get("cluster_state") != "ok":
+                    return False
+                replication = client.info("replication")
+                if replication.get("role") == "slave" and replication.get("master_link_status") != "up":
+                    return False
+            return True
+
+        _wait(ok, timeout, "the cluster to be ok", interval=0.05)
+
+    def slot_owner(self, slot: int) -> int:
+        """The port of the primary that serves ``slot`` now (asked of a live node)."""
+        for node in self.nodes:
+            if not node.running:
+                continue
+            for start, end, primary, *_replicas in _client(node.port).execute_command("CLUSTER", "SLOTS"):
+                if start <= slot <= end:
+                    return int(primary[1])
+        raise RuntimeError(f"no live node serves slot {slot}")
+
+    def kill_primary(self, slot: int = 0) -> int:
+        """Crash (SIGKILL) the primary serving ``slot``; returns its port."""
+        port = self.slot_owner(slot)
+        next(node for node in self.nodes if node.port == port).stop()
+        return port
+
+    def wait_for_promotion(self, old_port: int, slot: int = 0, timeout: float = 30.0) -> int:
+        """Block until another node serves ``slot`` as a primary and answers."""
+
+        def promoted() -> int | None:
+            port = self.slot_owner(slot)
+            if port == old_port:
+                return None
+            return port if _client(port).execute_command("ROLE")[0] in (b"master", "master") else None
+
+        return _wait(promoted, timeout, "a replica to take over the slot", interval=0.02)
+
+    def cache(self, key_prefix: str) -> dict:
+        """A cache on this cluster through the app's cluster backend (what the Cluster store runs on)."""
+        return {
+            "BACKEND": "django_pushmfa.push.store.cluster_cache.RedisClusterCache",
+            "LOCATION": self.startup_nodes,
+            "KEY_PREFIX": key_prefix,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
+        }
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.close()

@@ -42,6 +42,28 @@ class WorkerProcess:
         return Path(self.log.name).read_text(errors="replace")[-4000:]
 
 
+def serve(overrides: dict, timeout: float = 30.0) -> tuple[WorkerProcess, str]:
+    """The test site (``tests.settings`` + ``overrides``, the test database) served by ``runserver`` in
+    its own process on a free port; returns the process and its API root URL."""
+    import socket
+
+    from ..hardening.redis_process import free_port
+
+    port = free_port()
+    server = WorkerProcess(["runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"], overrides)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"the server exited:\n{server.output()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, f"http://127.0.0.1:{port}/mfa/api/"
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"the server did not answer:\n{server.output()}")
+
+
 def wait_until(predicate, timeout: float, interval: float = 0.05):
     """``predicate()``'s first truthy value within ``timeout`` seconds (None at the timeout)."""
     deadline = time.monotonic() + timeout

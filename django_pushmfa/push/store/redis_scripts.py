@@ -173,6 +173,26 @@ local suspended = ''
 return suspended
 """
 
+# The Cluster store's CREATE, in the two hash slots it touches (rate limits: HIT, one by one).
+# SAVE: KEYS 1 new challenge. ARGV: 1 static JSON, 2 expires_at, 3 ttl ms.
+SAVE = """
+redis.call('HSET', KEYS[1], 'd', ARGV[1], 's', 'pending', 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# SWAP: KEYS 1 user pointer, 2 suspension flag. ARGV: 1 pointer value, 2 ttl ms, 3 check suspension.
+# Returns {'suspended', ttl ms} or {'ok', previous pointer value or ''}.
+SWAP = """
+if ARGV[3] == '1' then
+  local ttl = redis.call('PTTL', KEYS[2])
+  if ttl > 0 then return {'suspended', ttl} end
+end
+local previous = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {'ok', previous or ''}
+"""
+
 # KEYS: 1 user pointer. Returns {id, hash fields} or nil.
 PENDING_FOR_USER = """
 local previous = redis.call('GET', KEYS[1])
