@@ -256,3 +256,40 @@ def check_push_delivery(app_configs=None, **kwargs) -> list[checks.CheckMessage]
             )
         )
     return messages
+
+
+# --- scale-out: Redis Cluster (E021, W021) --------------------------------------------------------
+@checks.register(checks.Tags.security)
+def check_cluster_store(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """E021: the Cluster challenge store on a cache that is not a RedisClusterCache (every login would
+    fail with 503); W021: a RedisClusterCache whose KEY_PREFIX holds a hash tag ("{" or "}"), which
+    puts every key in one slot: one node holds and serves everything."""
+    from django.conf import settings
+
+    from .app_settings import app_settings
+    from .push.store import CLUSTER_CACHE, CLUSTER_STORE, is_cluster_cache, store_class
+
+    messages: list[checks.CheckMessage] = []
+    alias = app_settings.CACHE_ALIAS
+    if store_class(alias) == CLUSTER_STORE and not is_cluster_cache(alias):
+        messages.append(
+            checks.Error(
+                f"PUSHMFA_CHALLENGE_STORE is the Redis Cluster store but cache {alias!r} is not a "
+                "RedisClusterCache.",
+                hint=f'Set CACHES[{alias!r}]["BACKEND"] = "{CLUSTER_CACHE}" (see docs/deployment.md).',
+                obj=alias,
+                id="pushmfa.E021",
+            )
+        )
+    prefix = str(settings.CACHES.get(alias, {}).get("KEY_PREFIX", ""))
+    if is_cluster_cache(alias) and ("{" in prefix or "}" in prefix):
+        messages.append(
+            checks.Warning(
+                f"The KEY_PREFIX of cache {alias!r} holds a hash tag ({prefix!r}): every key of the challenge "
+                "store lands in one hash slot, on one node of the cluster.",
+                hint='Use a KEY_PREFIX without "{" and "}".',
+                obj=alias,
+                id="pushmfa.W021",
+            )
+        )
+    return messages

@@ -152,3 +152,42 @@ def test_a_primary_failover_during_a_wave_of_logins_fails_closed(cluster_store, 
     answer.join()
     assert response.json()["status"] == "approved"
     assert is_logged_in(browser)
+
+
+def test_the_commands_of_a_login_on_the_cluster(cluster_store, push_user, password, monkeypatch):
+    """Deterministic, so a test: what one complete login sends to the cluster (every command is one
+    round trip to the node that serves its slot)."""
+    from redis.cluster import RedisCluster
+
+    def login():
+        browser = new_browser(push_user, password)
+        started = start_push(browser)
+        assert push_user.phone.challenge(started["challenge_id"]).status_code == 200
+        assert push_user.phone.approve(started["challenge_id"], started["display_number"]).status_code == 200
+        assert poll(browser, started["challenge_id"]).json()["status"] == "approved"
+        assert is_logged_in(browser)
+
+    client = cluster_store.client()
+    for name in ("SAVE", "SWAP", "HIT", "RESOLVE", "RESPOND", "PENALTY", "CLAIM"):
+        client.script_load(cluster_store._script(name).script)  # on every primary: no NOSCRIPT below
+    login()  # the user's pointer then names a consumed challenge, as between a user's logins
+    sent: list[str] = []
+    original = RedisCluster.execute_command
+
+    def counting(self, *args, **kwargs):
+        sent.append(str(args[0]).upper())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RedisCluster, "execute_command", counting)
+    login()
+    assert sent == [
+        # POST api/push/: suspension check, the user and IP rate limits (HIT), SAVE, SWAP the pointer,
+        # RESOLVE the previous challenge to "expired" (refused here: it is not pending)
+        "PTTL", "EVALSHA", "EVALSHA", "EVALSHA", "EVALSHA", "EVALSHA",
+        # the phone's GET: its nonce (SET NX), the challenge
+        "SET", "HGETALL",
+        # the phone's answer: nonce, RESPOND, PENALTY (an approval ends the run of denials)
+        "SET", "EVALSHA", "EVALSHA",
+        # the browser's poll: CLAIM
+        "EVALSHA",
+    ], sent
