@@ -239,10 +239,10 @@ class ClusterListener(Listener):
                 cluster = self.store.client()
                 if not first:
                     cluster.nodes_manager.initialize()  # where the slots are now
-                with self._lock:
+                with self._lock:  # ready under the lock: a want() from now on sends its own request
                     for channel in self._wanted:
                         self._reader_for(channel).request(True, channel)
-                self.ready.set()
+                    self.ready.set()
                 if not first:
                     hub.recheck_all(self.alias)  # changes published meanwhile were lost
                 first = False
