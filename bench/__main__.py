@@ -19,7 +19,8 @@ from typing import Any
 from .config import DEFAULT, QUICK, Config
 from .servers import ROOT
 
-SCENARIOS = ("counts", "store_wake", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters")
+SCENARIOS = ("counts", "store_wake", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters",
+             "slow_provider")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -161,6 +161,19 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 out.append((f"two servers: {name}", f"p50 {_fmt(_g(r, 'longpoll', 'wake_ms', 'p50'))} / p99 "
                             f"{_fmt(_g(r, 'longpoll', 'wake_ms', 'p99'))} ms", "p99 ≤ 50 ms",
                             _ok((_g(r, "longpoll", "wake_ms", "p99") or 1e9) <= 50)))
+    sp = _g(s, "slow_provider")
+    if sp and "error" not in sp:
+        for name in ("instant_executor", "slow_executor", "slow_inline"):
+            r = sp.get(name)
+            if r:
+                out.append((f"POST api/push/, {name.replace('_', ' provider, ')} (n={r['starts']})",
+                            f"p50 {_fmt(_g(r, 'start_ms', 'p50'))} / p99 {_fmt(_g(r, 'start_ms', 'p99'))} ms; "
+                            f"{r['pushed']} pushed, all {r['all_pushed_s_after_last_start']} s after the last",
+                            "", ""))
+        diff = sp.get("p99_difference_ms")
+        if diff is not None:
+            out.append(("POST api/push/ p99, 2 s provider − instant (executor)", f"{_fmt(diff)} ms",
+                        "≤ 50 ms", _ok(diff <= 50)))
     for name, r in s.items():
         if isinstance(r, dict) and "error" in r:
             out.append((f"{name}", "FAILED (see JSON)", "", "MISSED"))

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import inprocess, seed, servers
 from .config import Config
-from .scenarios import growth, monitor, throughput, waiters, wake
+from .scenarios import growth, monitor, slow_provider, throughput, waiters, wake
 from .scenarios.common import make_virtual_users
 
 
@@ -38,6 +38,39 @@ def _server_env() -> dict[str, str]:
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     env["PYTHONPATH"] = str(servers.ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
+
+
+SLOW_PROVIDER_VARIANTS = (  # name, provider delay (s), delivery, executor threads per process
+    ("instant_executor", "0", "executor", "64"),
+    ("slow_executor", "2", "executor", "64"),
+    ("slow_inline", "2", "inline", "4"),
+)
+
+
+def slow_provider_run(cfg: Config, phones: list, env: dict[str, str], log_dir: Path) -> dict[str, Any]:
+    """``POST api/push/`` with an instant and a 2 s provider, each on its own WSGI server (see the scenario)."""
+    workers = 8
+    out: dict[str, Any] = {"clients": workers}
+    for name, delay, delivery, threads in SLOW_PROVIDER_VARIANTS:
+        starts = cfg.slow_provider_inline_starts if delivery == "inline" else cfg.slow_provider_starts
+        server_env = {**env, "PUSHMFA_BENCH_PUSH_DELAY": delay, "PUSHMFA_BENCH_PUSH_DELIVERY": delivery,
+                      "PUSHMFA_BENCH_DELIVERY_THREADS": threads}
+        server = servers.start("wsgi", server_env, log_dir, name=f"wsgi-{name}")
+        try:
+            vus = make_virtual_users(phones[:workers], _sessions_each(starts + 2 * workers, workers))
+            out[name] = asyncio.run(slow_provider.run(vus, (server.host, server.port), starts=starts,
+                                                      warmup=2 * workers, time_limit=cfg.time_limit))
+        finally:
+            server.stop()
+    fast, slow = _g99(out, "instant_executor"), _g99(out, "slow_executor")
+    if fast is not None and slow is not None:
+        out["p99_difference_ms"] = round(slow - fast, 3)
+        out["p99_ratio"] = round(slow / fast, 2) if fast else None
+    return out
+
+
+def _g99(out: dict[str, Any], name: str) -> float | None:
+    return (out.get(name) or {}).get("start_ms", {}).get("p99")
 
 
 def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path, stamp: str) -> None:
@@ -73,7 +106,8 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
     guarded("store_wake", lambda: inprocess.store_wake(cfg.wake_longpoll))
     guarded("profile", lambda: inprocess.profile(phones[1], out_dir, stamp, logins=cfg.profile_logins))
 
-    http = [s for s in ("wake", "throughput", "monitor", "two_servers", "growth", "waiters") if s in only]
+    http = [s for s in ("wake", "throughput", "monitor", "two_servers", "growth", "waiters", "slow_provider")
+            if s in only]
     if not http:
         return
     env = _server_env()
@@ -162,6 +196,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
         guarded("two_servers", two_servers)
         guarded("waiters", waiters_run)
         guarded("growth", growth_run)
+        guarded("slow_provider", lambda: slow_provider_run(cfg, phones, env, log_dir))
     finally:
         for server in started.values():
             server.stop()

@@ -61,6 +61,11 @@ PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "bench.pushsink.PushBackend"},
     "apns": {"BACKEND": "bench.pushsink.PushBackend"},
 }
+# The slow-provider scenario compares deliveries (PUSHMFA_BENCH_PUSH_DELIVERY: "executor", the
+# default, or "inline") and sizes the executor for a 2 s provider: threads = pushes/s x 2 s.
+PUSHMFA_PUSH_DELIVERY = os.environ.get("PUSHMFA_BENCH_PUSH_DELIVERY", "executor")
+PUSHMFA_DELIVERY_THREADS = int(os.environ.get("PUSHMFA_BENCH_DELIVERY_THREADS", "4"))
+PUSHMFA_DELIVERY_QUEUE_SIZE = 1024
 # A load test starts thousands of pushes from one IP for a few users: lift the fatigue limits
 # (they are exercised by the test suite), so every request runs the full path.
 PUSHMFA_PUSH_RATE_LIMIT_USER = (10**9, 900)

@@ -48,6 +48,13 @@ DEFAULTS: dict[str, Any] = {
     },
     "PUSH_TIMEOUT": 10,  # seconds for one provider request
     "UNIFIEDPUSH_ALLOWED_HOSTS": None,  # None: any public host; else ["ntfy.sh", ".example.com"]
+    # where pushes are sent from (push.internal.dispatch): "executor" (bounded in-process threads),
+    # "task" (Django's Tasks API: a worker process), "inline" (inside the request, as before)
+    "PUSH_DELIVERY": "executor",
+    "DELIVERY_THREADS": 4,  # "executor": threads per process sending pushes
+    "DELIVERY_QUEUE_SIZE": 256,  # "executor": challenges waiting for a thread; beyond, a push is dropped
+    "DELIVERY_TASK_BACKEND": "default",  # "task": the TASKS alias to enqueue on
+    "DELIVERY_TASK_QUEUE": "default",  # "task": its queue name
     # --- devices
     "PAIRING_TOKEN_TTL": 600,
     "PAIRING_URI_SCHEME": "pushmfa",

@@ -322,3 +322,88 @@ def check_methods(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # n
             )
         )
     return errors
+# --- scale-out: delivery off the request path (E020, W020) ---------------------------------------
+@checks.register(checks.Tags.security)
+def check_push_delivery(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """E020: PUSHMFA_PUSH_DELIVERY unknown, its executor sizes not positive, or "task" without the Tasks
+    API; W020: "task" with a process-local challenge store (the worker would never see the challenge)."""
+    from django.conf import settings
+
+    from .app_settings import app_settings
+    from .push.internal.dispatch import MODES
+    from .push.store import CACHE_STORE, store_class
+
+    mode = app_settings.PUSH_DELIVERY
+    if mode not in MODES:
+        return [checks.Error(f"PUSHMFA_PUSH_DELIVERY must be one of {', '.join(MODES)} (is {mode!r}).",
+                             id="pushmfa.E020")]
+    messages: list[checks.CheckMessage] = []
+    for name in ("DELIVERY_THREADS", "DELIVERY_QUEUE_SIZE"):
+        value = getattr(app_settings, name)
+        if not isinstance(value, int) or value < 1:
+            messages.append(checks.Error(f"PUSHMFA_{name} must be a positive integer (is {value!r}).",
+                                         id="pushmfa.E020"))
+    if mode != "task":
+        return messages
+    try:
+        from .push.internal import delivery_task  # noqa: F401 - only whether it imports
+    except ImportError:
+        messages.append(
+            checks.Error(
+                'PUSHMFA_PUSH_DELIVERY = "task" needs Django\'s Tasks API (Django 6, or the django-tasks '
+                "backport).",
+                hint='pip install "django-pushmfa[tasks]" and configure TASKS.',
+                id="pushmfa.E020",
+            )
+        )
+        return messages
+    alias = app_settings.CACHE_ALIAS
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    if store_class(alias) == CACHE_STORE and backend in PROCESS_LOCAL_CACHES:
+        messages.append(
+            checks.Warning(
+                'PUSHMFA_PUSH_DELIVERY = "task" with challenges in the process-local cache '
+                f"{alias!r}: a worker process never finds them, so no push goes out.",
+                hint="Keep challenges in a shared cache (django-redis) or use the default executor delivery.",
+                obj=alias,
+                id="pushmfa.W020",
+            )
+        )
+    return messages
+
+
+# --- scale-out: Redis Cluster (E021, W021) --------------------------------------------------------
+@checks.register(checks.Tags.security)
+def check_cluster_store(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """E021: the Cluster challenge store on a cache that is not a RedisClusterCache (every login would
+    fail with 503); W021: a RedisClusterCache whose KEY_PREFIX holds a hash tag ("{" or "}"), which
+    puts every key in one slot: one node holds and serves everything."""
+    from django.conf import settings
+
+    from .app_settings import app_settings
+    from .push.store import CLUSTER_CACHE, CLUSTER_STORE, is_cluster_cache, store_class
+
+    messages: list[checks.CheckMessage] = []
+    alias = app_settings.CACHE_ALIAS
+    if store_class(alias) == CLUSTER_STORE and not is_cluster_cache(alias):
+        messages.append(
+            checks.Error(
+                f"PUSHMFA_CHALLENGE_STORE is the Redis Cluster store but cache {alias!r} is not a "
+                "RedisClusterCache.",
+                hint=f'Set CACHES[{alias!r}]["BACKEND"] = "{CLUSTER_CACHE}" (see docs/deployment.md).',
+                obj=alias,
+                id="pushmfa.E021",
+            )
+        )
+    prefix = str(settings.CACHES.get(alias, {}).get("KEY_PREFIX", ""))
+    if is_cluster_cache(alias) and ("{" in prefix or "}" in prefix):
+        messages.append(
+            checks.Warning(
+                f"The KEY_PREFIX of cache {alias!r} holds a hash tag ({prefix!r}): every key of the challenge "
+                "store lands in one hash slot, on one node of the cluster.",
+                hint='Use a KEY_PREFIX without "{" and "}".',
+                obj=alias,
+                id="pushmfa.W021",
+            )
+        )
+    return messages

@@ -45,3 +45,30 @@ def user(user_factory):
 @pytest.fixture
 def staff_user(django_user_model, password):
     return django_user_model.objects.create_superuser("admin", "admin@example.com", password)
+
+
+# --- Redis topologies started on free loopback ports, once per run (tests/push_store, tests/scale) ---
+@pytest.fixture(scope="session")
+def redis_sentinel():
+    """A primary, a replica and three sentinels (``tests.hardening.redis_process.SentinelTopology``)."""
+    from .hardening.redis_process import SentinelTopology
+
+    topology = SentinelTopology()
+    try:
+        topology.start()
+        yield topology
+    finally:
+        topology.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """3 primaries + 3 replicas built with ``redis-cli --cluster create`` (``ClusterTopology``)."""
+    from .hardening.redis_process import ClusterTopology
+
+    topology = ClusterTopology()
+    try:
+        topology.start()
+        yield topology
+    finally:
+        topology.close()

@@ -125,3 +125,27 @@ REST_FRAMEWORK = {
 # The system checks for a process-local challenge cache are exercised in their own tests.
 # pushmfa.W011: rest_framework.authtoken is installed for the password-only path tests (tests/hardening).
 SILENCED_SYSTEM_CHECKS = ["pushmfa.W001", "pushmfa.W011"]
+SILENCED_SYSTEM_CHECKS = ["pushmfa.W001"]
+
+# Pushes are sent inside the request in most tests, which read the locmem outbox right after
+# ``POST api/push/``; tests/scale runs the default ("executor") and the task-queue delivery.
+PUSHMFA_PUSH_DELIVERY = "inline"
+
+# The task-queue delivery (tests/scale): Django's Tasks API (backport) on RQ, on the test Redis.
+INSTALLED_APPS += ["django_tasks", "django_rq", "django_tasks_rq"]
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["pushmfa-test"]},
+}
+RQ_QUEUES = {"pushmfa-test": {"URL": REDIS_URL}}
+
+# A worker process started by a test (tests/scale) gets the test's own settings on top of these:
+# the test database's real name, the store alias, push backends that report across processes.
+if os.environ.get("PUSHMFA_TEST_WORKER_SETTINGS"):
+    import json
+
+    for _name, _value in json.loads(os.environ["PUSHMFA_TEST_WORKER_SETTINGS"]).items():
+        if _name == "DATABASE_NAME":
+            DATABASES["default"]["NAME"] = _value
+        else:
+            globals()[_name] = _value

@@ -120,12 +120,9 @@ def start_push(
         raise
     if superseded is not None:
         signals.challenge_expired.send(sender=Challenge, challenge=superseded, user=user)
-    from .delivery import send_challenge
+    from .dispatch import dispatch
 
-    try:
-        send_challenge(challenge, devices)
-    except Exception:  # delivery promises not to raise; if it does, the phone can still poll
-        logger.exception("pushmfa: push delivery failed for challenge %s", challenge.id)
+    dispatch(challenge, devices)  # returns at once, never raises (PUSHMFA_PUSH_DELIVERY)
     signals.challenge_created.send(sender=Challenge, challenge=challenge, user=user, request=request)
     return challenge
 

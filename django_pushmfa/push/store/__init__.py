@@ -2,8 +2,8 @@
 
 ``get_store()`` returns the store for ``PUSHMFA_CACHE_ALIAS``: the class named by
 ``PUSHMFA_CHALLENGE_STORE``, or, when that is None, the Redis store for a Redis cache (django-redis
-or Django's own ``RedisCache``) and the generic cache store for any other
-cache. One instance per (class, alias) per process.
+or Django's own ``RedisCache``), the Redis Cluster store for a ``RedisClusterCache`` and the generic
+cache store for any other cache. One instance per (class, alias) per process.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ __all__ = ["Challenge", "ChallengeStore", "RateLimit", "Resolution", "Suspension
 
 CACHE_STORE = "django_pushmfa.push.store.cache.CacheChallengeStore"
 REDIS_STORE = "django_pushmfa.push.store.redis.RedisChallengeStore"
+CLUSTER_STORE = "django_pushmfa.push.store.cluster.RedisClusterChallengeStore"
+CLUSTER_CACHE = "django_pushmfa.push.store.cluster_cache.RedisClusterCache"
 
 _instances: dict[tuple[str, str], ChallengeStore] = {}
 _guard = threading.Lock()
@@ -33,7 +35,17 @@ def store_class(alias: str | None = None) -> str:
     """Dotted path of the store class that serves ``alias`` (default: ``PUSHMFA_CACHE_ALIAS``)."""
     if app_settings.CHALLENGE_STORE:
         return app_settings.CHALLENGE_STORE
-    return REDIS_STORE if is_redis_cache(alias or app_settings.CACHE_ALIAS) else CACHE_STORE
+    alias = alias or app_settings.CACHE_ALIAS
+    if is_cluster_cache(alias):
+        return CLUSTER_STORE
+    return REDIS_STORE if is_redis_cache(alias) else CACHE_STORE
+
+
+def is_cluster_cache(alias: str) -> bool:
+    """True when cache ``alias`` is the app's Redis Cluster cache (``push.store.cluster_cache``)."""
+    from django.conf import settings
+
+    return settings.CACHES.get(alias, {}).get("BACKEND", "") == CLUSTER_CACHE
 
 
 def get_store() -> ChallengeStore:
