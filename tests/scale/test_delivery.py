@@ -139,9 +139,8 @@ def test_a_worker_process_sends_the_pushes_and_records_dead_tokens(rq_worker, pu
     outbox = wait_until(both_sent, 60)
     assert outbox is not None, rq_worker.output()
     assert len(outbox) == 2 and {m["pid"] for m in outbox} != {os.getpid()}  # sent by the worker process
-    assert all(
-        (m["data"]["type"], m["data"]["challenge_id"]) == ("pushmfa.challenge", started["challenge_id"]) for m in outbox
-    )
+    expected = ("pushmfa.challenge", started["challenge_id"])
+    assert all((m["data"]["type"], m["data"]["challenge_id"]) == expected for m in outbox)
     assert wait_until(
         lambda: SecurityEvent.objects.filter(user=push_user, kind=SecurityEvent.Kind.PUSH_TOKEN_DEAD).exists(), 30
     )
