@@ -38,10 +38,13 @@ class DefaultMFAAdapter:
             return None
 
     def get_site_name(self, request: HttpRequest | None = None) -> str:
+        """The site's name on every page, push, email and authenticator app entry."""
+        if app_settings.SITE_NAME:
+            return str(app_settings.SITE_NAME)
         try:
             return get_current_site(request).name
         except Exception:
-            return getattr(settings, "PUSHMFA_SITE_NAME", "Django")
+            return "Django"
 
     def is_mfa_required(self, user: Any) -> bool:
         """Whether ``user`` must enroll before logging in (``PUSHMFA_REQUIRE_MFA`` by default)."""

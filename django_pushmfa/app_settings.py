@@ -19,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
     "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
     "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
+    # --- pages
+    "BASE_TEMPLATE": "pushmfa/base.html",  # the template every page extends: the site's own base.html
+    "SITE_NAME": None,  # the site's name on pages, pushes, emails; None: django.contrib.sites / the host
     # --- challenge store
     "CACHE_ALIAS": "default",
     "CHALLENGE_STORE": None,  # dotted path; None picks Redis for django-redis caches, else the cache store

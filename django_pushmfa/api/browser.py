@@ -176,9 +176,17 @@ class PushPollView(PushMFAAPIView):
             challenge = challenges.claim_for_browser(django_request, challenge_id)
         body = answer_poll(django_request, challenge)
         response = Response(body)
-        if body.get("status") == "approved" and django_request.session.pop(REMEMBER_KEY, False):
+        if body.get("status") == "approved" and wants_remember(django_request):
             login_flow.remember_browser_after_login(django_request, response, django_request.user, method="push")
         return response
+
+
+def wants_remember(request: Any) -> bool:
+    """Whether the browser whose push was just approved asked to be trusted: at the start
+    (``remember_browser`` in the body, kept in the session) or, ticked while the push was pending,
+    in the approving poll's query (``?remember_browser=true``, a page extension)."""
+    started_with = bool(request.session.pop(REMEMBER_KEY, False))
+    return started_with or request.GET.get("remember_browser") == "true"
 
 
 def answer_poll(request: Any, challenge: Any) -> dict[str, Any]:
@@ -189,7 +197,13 @@ def answer_poll(request: Any, challenge: Any) -> dict[str, Any]:
     with another method, or it expired mid-wait) is consumed unused so it can never log anyone in.
     """
     state = challenge.status
-    if state in ("pending", "denied", "expired", "consumed"):
+    if state == "denied":
+        from ..push.internal.outcome import denial_reason
+
+        # Page extension: why, so the page can say "a wrong number was picked" instead of guessing.
+        reason = denial_reason(challenge)
+        return {"status": state, "reason": reason} if reason else {"status": state}
+    if state in ("pending", "expired", "consumed"):
         return {"status": state}
     if state != "approved":  # an unknown status from a newer store: fail closed
         return {"status": "denied"}

@@ -18,7 +18,7 @@ from django.utils.log import log_response
 
 from ..internal import login as login_flow
 from ..internal import pending
-from .browser import REMEMBER_KEY, answer_poll, parse_wait
+from .browser import answer_poll, parse_wait, wants_remember
 from .exceptions import MFANotInProgress, error_code, to_api_exception
 
 
@@ -43,7 +43,7 @@ def _may_poll(request: HttpRequest) -> None:
 def _answer(request: HttpRequest, challenge: Any) -> JsonResponse:
     body = answer_poll(request, challenge)
     response = JsonResponse(body)
-    if body.get("status") == "approved" and request.session.pop(REMEMBER_KEY, False):
+    if body.get("status") == "approved" and wants_remember(request):
         login_flow.remember_browser_after_login(request, response, request.user, method="push")
     return response
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render, resolve_url
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,13 +22,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from .. import exceptions
-from ..adapter import get_adapter
 from ..api.browser import iso
 from ..app_settings import app_settings
 from ..internal import login as login_flow
 from ..internal import pending
 from ..internal.methods import MethodOption, get_mfa_options
 from .common import optional_url
+from .layout import render_page
 
 # Methods whose codes this page verifies itself, and the flow module of each.
 CODE_FLOWS = {
@@ -172,9 +172,8 @@ class AuthenticateView(View):
             "webauthn_begin_url": optional_url("pushmfa:api-webauthn-begin"),
             "webauthn_complete_url": optional_url("pushmfa:api-webauthn-complete"),
             "no_methods": not options,
-            "pushmfa_site_name": get_adapter().get_site_name(request),
         }
-        return render(request, self.template_name, context, status=status)
+        return render_page(request, self.template_name, context, status=status)
 
 
 def push_error_message(exc: Exception) -> str:
