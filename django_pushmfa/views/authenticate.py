@@ -27,6 +27,7 @@ from ..app_settings import app_settings
 from ..internal import login as login_flow
 from ..internal import pending
 from ..internal.methods import MethodOption, get_mfa_options
+from ..push.internal.outcome import denial_reason
 from .common import optional_url
 from .layout import render_page
 
@@ -93,7 +94,10 @@ class AuthenticateView(View):
             return response
         except exceptions.InvalidCode:
             error = _("That code is not valid. Check it and try again.")
-            return self.render_step(request, method=method, errors={method: error}, status=400)
+            # The mistyped code stays in the field, selected, to be corrected rather than retyped.
+            return self.render_step(
+                request, method=method, errors={method: error}, status=400, submitted_code=code.strip()[:64]
+            )
         return self.finish(request, method, credential)
 
     def finish(self, request: HttpRequest, method: str, credential: Any) -> HttpResponse:
@@ -152,6 +156,7 @@ class AuthenticateView(View):
         errors: dict[str, str] | None = None,
         challenge: Any = None,
         status: int = 200,
+        submitted_code: str = "",
     ) -> HttpResponse:
         options = self.options()
         available = [o.method for o in options]
@@ -165,6 +170,9 @@ class AuthenticateView(View):
             "errors": errors or {},
             "challenge": challenge,
             "challenge_expires_at": iso(challenge.expires_at) if challenge is not None else "",
+            "denial_reason": denial_reason(challenge) if getattr(challenge, "status", "") == "denied" else None,
+            "submitted_code": submitted_code,
+            "remember": request.GET.get("remember") == "1",
             "refresh_seconds": 3,
             "trust_days": int(app_settings.TRUST_BROWSER_DAYS),
             "authenticate_url": reverse("pushmfa:authenticate"),

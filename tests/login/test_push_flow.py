@@ -136,7 +136,8 @@ def test_wrong_number_denies(browser, phone, user):
     with pytest.raises(PhoneAPIError) as excinfo:
         phone.respond(body["challenge_id"], "approve", selected_number=wrong)
     assert excinfo.value.code == "wrong_number"
-    assert poll(browser, body["poll_url"], wait=2).json() == {"status": "denied"}
+    # The page says what happened: the poll tells a wrong number from a denial (a page extension).
+    assert poll(browser, body["poll_url"], wait=2).json() == {"status": "denied", "reason": "wrong_number"}
     assert SESSION_KEY not in browser.session
     assert browser.get("/private/", **HTML)["Location"].startswith("/mfa/authenticate/")
 
@@ -144,7 +145,7 @@ def test_wrong_number_denies(browser, phone, user):
 def test_deny(browser, phone):
     body = start(browser).json()
     phone.respond(body["challenge_id"], "deny")
-    assert poll(browser, body["poll_url"]).json() == {"status": "denied"}
+    assert poll(browser, body["poll_url"]).json() == {"status": "denied", "reason": "denied"}
     assert SESSION_KEY not in browser.session
 
 
