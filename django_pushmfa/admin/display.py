@@ -76,6 +76,17 @@ def device_summary(credential: MFACredential) -> str:
     return ""
 
 
+def credential_line(credential: MFACredential) -> str:
+    """"Push notification — Pixel 8 (FCM)": the method, the label, then what the device summary
+    adds; a phone's name that is also the label is said once."""
+    parts = [str(credential.get_method_display())]
+    if credential.label:
+        parts.append(credential.label)
+    line = " — ".join(parts)
+    extra = [p for p in device_summary(credential).split(" · ") if p and p not in ("—", credential.label)]
+    return f"{line} ({', '.join(extra)})" if extra else line
+
+
 def backup_code_counts(user: Any) -> tuple[int, int]:
     """(unused, total) backup codes of ``user`` on active backup-code credentials."""
     active = BackupCode.objects.filter(user=user).filter(
