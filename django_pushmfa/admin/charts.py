@@ -28,6 +28,11 @@ class Series:
     values: Sequence[int]
 
 
+def _n(value: float) -> str:
+    """A coordinate, to one decimal."""
+    return f"{value:.1f}"
+
+
 def _nice_max(value: int) -> int:
     """A round axis maximum at or above ``value`` (1, 2, 5 × 10^n)."""
     if value <= 0:
@@ -55,9 +60,9 @@ def stacked_bars(
         y = PAD_TOP + plot_h - plot_h * tick / top
         parts.append(
             format_html(
-                '<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="pushmfa-grid"/>'
-                '<text x="{}" y="{:.1f}" class="pushmfa-axis" text-anchor="end">{}</text>',
-                PAD_LEFT, WIDTH, y, y, PAD_LEFT - 4, y + 4, tick,
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" class="pushmfa-grid"/>'
+                '<text x="{}" y="{}" class="pushmfa-axis" text-anchor="end">{}</text>',
+                PAD_LEFT, WIDTH, _n(y), _n(y), PAD_LEFT - 4, _n(y + 4), tick,
             )
         )
     for i, day in enumerate(days):
@@ -70,16 +75,16 @@ def stacked_bars(
             h = plot_h * value / top
             base -= h
             rect = format_html(
-                '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}">'
                 "<title>{}: {} {}</title></rect>",
-                x, base, bar_w, h, s.color, day.isoformat(), value, s.label,
+                _n(x), _n(base), _n(bar_w), _n(h), s.color, day.isoformat(), value, s.label,
             )
             parts.append(format_html('<a href="{}">{}</a>', link(s.key, day), rect) if link else rect)
         if i % 7 == (len(days) - 1) % 7:  # a date label every week, the last day included
             parts.append(
                 format_html(
-                    '<text x="{:.1f}" y="{}" class="pushmfa-axis" text-anchor="middle">{}</text>',
-                    x + bar_w / 2, HEIGHT - 6, day.strftime("%m-%d"),
+                    '<text x="{}" y="{}" class="pushmfa-axis" text-anchor="middle">{}</text>',
+                    _n(x + bar_w / 2), HEIGHT - 6, day.strftime("%m-%d"),
                 )
             )
     return format_html(
@@ -103,10 +108,10 @@ def horizontal_bars(rows: Sequence[tuple[str, int, int]], *, label: str, color: 
             format_html(
                 '<text x="0" y="{}" class="pushmfa-axis pushmfa-axis--label">{}</text>'
                 '<rect x="{}" y="{}" width="{}" height="18" class="pushmfa-track"/>'
-                '<rect x="{}" y="{}" width="{:.1f}" height="18" fill="{}"><title>{}: {} / {}</title></rect>'
-                '<text x="{}" y="{}" class="pushmfa-axis">{} · {:.0%}</text>',
-                y + 14, name, label_w, y, bar_space, label_w, y, bar_space * share, color, name, value, of,
-                label_w + bar_space + 8, y + 14, value, share,
+                '<rect x="{}" y="{}" width="{}" height="18" fill="{}"><title>{}: {} / {}</title></rect>'
+                '<text x="{}" y="{}" class="pushmfa-axis">{} · {}</text>',
+                y + 14, name, label_w, y, bar_space, label_w, y, _n(bar_space * share), color, name, value, of,
+                label_w + bar_space + 8, y + 14, value, f"{share:.0%}",
             )
         )
     return format_html(
