@@ -69,7 +69,9 @@ def _seed(events: int) -> float:
             """,
             [users[0], len(users) - 1, weighted, len(weighted), events],
         )
-        cursor.execute("ANALYZE pushmfa_securityevent")
+        # What autovacuum does to a real table (statistics, and the visibility map that lets the
+        # index answer alone).
+        cursor.execute("VACUUM ANALYZE pushmfa_securityevent")
     return time.perf_counter() - began
 
 
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     plan_with = _plan()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX {INDEX}")
-        cursor.execute("ANALYZE pushmfa_securityevent")
+        cursor.execute("VACUUM ANALYZE pushmfa_securityevent")
     without_index = _time_collect(args.repeat)
     plan_without = _plan()
     print("\nper-day query, with the index:\n" + plan_with + "\n\nwithout it:\n" + plan_without + "\n")
