@@ -62,6 +62,16 @@ USERNAMES = [
     "pair_user",
     "revoke_target",
     "reset_target",
+    # tests/e2e/test_first_ten_minutes.py
+    "ux_tour_desktop",
+    "ux_tour_phone",
+    "ux_trust",
+    "ux_wrong",
+    "ux_rate",
+    "ux_pair",
+    "ux_remove",
+    "ux_a11y",
+    "ux_sim",
 ]
 
 
