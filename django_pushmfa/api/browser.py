@@ -174,19 +174,32 @@ class PushPollView(PushMFAAPIView):
         else:
             # Reads and, when approved, consumes in one store operation (answer_poll logs in).
             challenge = challenges.claim_for_browser(django_request, challenge_id)
+        remember = challenge.status == "approved" and wants_remember(django_request)
         body = answer_poll(django_request, challenge)
         response = Response(body)
-        if body.get("status") == "approved" and wants_remember(django_request):
+        if body.get("status") == "approved" and remember:
             login_flow.remember_browser_after_login(django_request, response, django_request.user, method="push")
         return response
 
 
 def wants_remember(request: Any) -> bool:
-    """Whether the browser whose push was just approved asked to be trusted: at the start
-    (``remember_browser`` in the body, kept in the session) or, ticked while the push was pending,
-    in the approving poll's query (``?remember_browser=true``, a page extension)."""
-    started_with = bool(request.session.pop(REMEMBER_KEY, False))
-    return started_with or request.GET.get("remember_browser") == "true"
+    """Whether the browser whose push is approved asked to be trusted; call before the login.
+
+    Asked at the start (``remember_browser`` in the body, kept in the session), or ticked on the
+    page while this poll waited: the page then posted it to the MFA page, which stored it in the
+    session after this request had loaded it, so the stored session is read again (one read, only
+    where the feature is on).
+    """
+    if request.session.pop(REMEMBER_KEY, False):
+        return True
+    key = request.session.session_key
+    if int(app_settings.TRUST_BROWSER_DAYS) <= 0 or not key:
+        return False
+    from importlib import import_module
+
+    from django.conf import settings
+
+    return bool(import_module(settings.SESSION_ENGINE).SessionStore(key).get(REMEMBER_KEY, False))
 
 
 def answer_poll(request: Any, challenge: Any) -> dict[str, Any]:

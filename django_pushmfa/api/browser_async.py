@@ -41,9 +41,10 @@ def _may_poll(request: HttpRequest) -> None:
 
 
 def _answer(request: HttpRequest, challenge: Any) -> JsonResponse:
+    remember = challenge.status == "approved" and wants_remember(request)
     body = answer_poll(request, challenge)
     response = JsonResponse(body)
-    if body.get("status") == "approved" and wants_remember(request):
+    if body.get("status") == "approved" and remember:
         login_flow.remember_browser_after_login(request, response, request.user, method="push")
     return response
 

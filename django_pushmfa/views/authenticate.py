@@ -76,6 +76,8 @@ class AuthenticateView(View):
             return self.verify_code(request, action)
         if action == "push":
             return self.start_push(request)
+        if action == "remember":
+            return self.set_remember(request)
         return self.render_step(request, status=400)
 
     def verify_code(self, request: HttpRequest, method: str) -> HttpResponse:
@@ -108,6 +110,14 @@ class AuthenticateView(View):
         if remember:
             login_flow.remember_browser_after_login(request, response, user, method=method)
         return response
+
+    def set_remember(self, request: HttpRequest) -> HttpResponse:
+        """"Trust this browser" ticked or unticked while a push waits (the page's script posts it):
+        the poll that sees the approval reads it from the session."""
+        from ..api.browser import REMEMBER_KEY
+
+        request.session[REMEMBER_KEY] = request.POST.get("remember") == "on" and app_settings.TRUST_BROWSER_DAYS > 0
+        return HttpResponse(status=204)
 
     # --- push without JavaScript ---------------------------------------------------------------
     def start_push(self, request: HttpRequest) -> HttpResponse:

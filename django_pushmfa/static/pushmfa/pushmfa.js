@@ -34,6 +34,8 @@
   var MILESTONES = [60, 30, 10];  // seconds left that are announced (never every second)
   var URGENT_SECONDS = 20;      // the countdown turns urgent below this
   var PAIRING_POLL_MS = 2000;   // how often the account page looks for the newly paired phone
+  var REASON_TRIES = 4;         // re-reads of a denied push whose reason is not logged yet
+  var REASON_DELAY_MS = 300;
 
   function clock(seconds) {
     return Math.floor(seconds / 60) + ":" + ("0" + (seconds % 60)).slice(-2);
@@ -194,6 +196,7 @@
 
   PushSection.prototype.follow = function (challenge) {
     this.challenge = challenge;
+    this.reasonTries = 0;
     var generation = ++this.generation;
     var number = this.root.querySelector("[data-pushmfa-number]");
     if (number) number.textContent = challenge.number;
@@ -208,8 +211,6 @@
     var self = this;
     if (generation !== this.generation) return;
     var url = this.challenge.pollUrl + (this.challenge.pollUrl.indexOf("?") < 0 ? "?" : "&") + "wait=" + WAIT_SECONDS;
-    // "Trust this browser" may be ticked while the push is pending: the approving poll carries it.
-    if (this.remember && this.remember.checked) url += "&remember_browser=true";
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" }, cache: "no-store" })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
@@ -231,6 +232,15 @@
       });
   };
 
+  PushSection.prototype.pollOnce = function (generation) {
+    var self = this;
+    if (generation !== this.generation) return;
+    fetch(this.challenge.pollUrl, { credentials: "same-origin", headers: { "Accept": "application/json" }, cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) { if (generation === self.generation) self.handle(generation, data); },
+            function () { if (generation === self.generation) self.handle(generation, { status: "denied", reason: null, final: true }); });
+  };
+
   PushSection.prototype.retry = function (generation, failures) {
     var self = this;
     setTimeout(function () { self.poll(generation, failures); }, Math.min(8000, 500 * Math.pow(2, failures)));
@@ -249,6 +259,14 @@
         }
         return;
       case "denied":
+        // The phone's answer reaches the log a moment after the challenge: ask again, briefly, so
+        // the page can say what happened (a wrong number, a denial, a report) rather than guess.
+        if (!data.reason && !data.final && (this.reasonTries = (this.reasonTries || 0) + 1) <= REASON_TRIES) {
+          var self = this;
+          setTimeout(function () { self.pollOnce(generation); }, REASON_DELAY_MS);
+          return;
+        }
+        this.reasonTries = 0;
         this.generation++;
         this.showReason(data.reason);
         this.show("denied");
@@ -308,8 +326,26 @@
     this.timer = null;
   };
 
+  // "Trust this browser" ticked or unticked after the push was sent: the MFA page keeps the choice
+  // in the session, where the poll that sees the approval reads it.
+  PushSection.prototype.sendRemember = function () {
+    if (!this.form || !window.FormData) return;
+    var data = new FormData();
+    data.append("csrfmiddlewaretoken", csrfToken(this.root));
+    data.append("action", "remember");
+    if (this.remember.checked) data.append("remember", "on");
+    fetch(this.form.getAttribute("action"), {
+      method: "POST", credentials: "same-origin", body: data, headers: { "X-Requested-With": "XMLHttpRequest" }
+    }).catch(function () { /* the choice is also sent with the next push */ });
+  };
+
   PushSection.prototype.init = function () {
     var self = this;
+    if (this.remember) {
+      this.remember.addEventListener("change", function () {
+        if (self.root.getAttribute("data-pushmfa-current") === "pending") self.sendRemember();
+      });
+    }
     if (this.form) {
       this.form.addEventListener("submit", function (event) {
         event.preventDefault();
