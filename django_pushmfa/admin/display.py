@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -76,15 +76,25 @@ def device_summary(credential: MFACredential) -> str:
     return ""
 
 
-def credential_line(credential: MFACredential) -> str:
-    """"Push notification — Pixel 8 (FCM)": the method, the label, then what the device summary
-    adds; a phone's name that is also the label is said once."""
-    parts = [str(credential.get_method_display())]
-    if credential.label:
-        parts.append(credential.label)
-    line = " — ".join(parts)
+def compact_time(when: datetime | None) -> str:
+    """"2026-12-05 06:27" in the current time zone: narrow enough for a change list column."""
+    if when is None:
+        return "—"
+    return dateformat.format(timezone.localtime(when) if timezone.is_aware(when) else when, "Y-m-d H:i")
+
+
+def credential_kind(credential: MFACredential) -> str:
+    """"Push notification (FCM)": the method and what the device adds, without repeating the label
+    (a paired phone's name is usually its label)."""
     extra = [p for p in device_summary(credential).split(" · ") if p and p not in ("—", credential.label)]
-    return f"{line} ({', '.join(extra)})" if extra else line
+    kind = str(credential.get_method_display())
+    return f"{kind} ({', '.join(extra)})" if extra else kind
+
+
+def credential_line(credential: MFACredential) -> str:
+    """"Pixel 8 — Push notification (FCM)": each thing said once (the reset page's list)."""
+    kind = credential_kind(credential)
+    return f"{credential.label} — {kind}" if credential.label else kind
 
 
 def backup_code_counts(user: Any) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from ..models import SecurityEvent
 from . import display
 from .dashboard import dashboard_view
 
-DETAIL_SUMMARY_CHARS = 80
+DETAIL_SUMMARY_CHARS = 60
 
 
 class SecurityEventAdmin(admin.ModelAdmin):
@@ -25,6 +25,9 @@ class SecurityEventAdmin(admin.ModelAdmin):
     list_per_page = 100
     fields = ("created_at", "kind", "user", "actor", "ip", "user_agent", "credential_ref", "detail_pretty")
     readonly_fields = fields
+
+    class Media:
+        css = {"all": ("pushmfa/admin.css",)}
 
     def get_urls(self) -> list:
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
