@@ -94,7 +94,10 @@ def credential_kind(credential: MFACredential) -> str:
 def credential_line(credential: MFACredential) -> str:
     """"Pixel 8 — Push notification (FCM)": each thing said once (the reset page's list)."""
     kind = credential_kind(credential)
-    return f"{credential.label} — {kind}" if credential.label else kind
+    label = credential.label
+    if not label or label == credential.get_method_display():  # "Backup codes — Backup codes"
+        return kind
+    return f"{label} — {kind}"
 
 
 def backup_code_counts(user: Any) -> tuple[int, int]:

@@ -166,6 +166,7 @@ def test_every_page(site, browser, viewport):
     phone_name = site.accounts[username]["phone_name"]
     assert any(phone_name in item for item in items)
     assert all(item.count(phone_name) <= 1 for item in items), items  # said once, not "X (FCM · X)"
+    assert "Authenticator app" in items and "Backup codes" in items, items  # not "Backup codes — Backup codes"
     shot(staff, "admin-reset", name)
 
 
