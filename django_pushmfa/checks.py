@@ -206,3 +206,27 @@ def check_webauthn_relying_party(app_configs=None, **kwargs) -> list[checks.Chec
             id="pushmfa.W002",
         )
     ]
+
+
+@checks.register(checks.Tags.templates)
+def check_base_template(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """PUSHMFA_BASE_TEMPLATE must name a template that loads: every MFA page extends it."""
+    from django.template import TemplateDoesNotExist, TemplateSyntaxError
+    from django.template.loader import get_template
+
+    from .app_settings import app_settings
+
+    name = app_settings.BASE_TEMPLATE
+    try:
+        get_template(str(name))
+    except (TemplateDoesNotExist, TemplateSyntaxError) as exc:
+        return [
+            checks.Error(
+                f"PUSHMFA_BASE_TEMPLATE = {name!r} cannot be loaded ({type(exc).__name__}): "
+                "every MFA page extends it.",
+                hint="Name the site's base template (it needs the blocks 'title' and 'content'), "
+                "or remove the setting to use 'pushmfa/base.html'.",
+                id="pushmfa.E030",
+            )
+        ]
+    return []

@@ -52,7 +52,6 @@ class MFACredentialAdmin(admin.ModelAdmin):
         "user_link",
         "kind",
         "status",
-        "created",
         "last_used",
     )
     list_filter = ("method", "push_device__platform", CredentialStatusFilter)
@@ -133,10 +132,6 @@ class MFACredentialAdmin(admin.ModelAdmin):
     def kind(self, obj: MFACredential) -> str:
         """The method and its device in one column ("Push notification (FCM)"): the list fits 1280 px."""
         return display.credential_kind(obj)
-
-    @admin.display(description=_("added"), ordering="created_at")
-    def created(self, obj: MFACredential) -> str:
-        return display.compact_time(obj.created_at)
 
     @admin.display(description=_("last used"), ordering="last_used_at")
     def last_used(self, obj: MFACredential) -> str:
