@@ -319,8 +319,11 @@ def test_removing_a_method_names_it_and_codes_stay_editable(site, desktop):
     shot(page, "account-removed", "desktop")
 
 
+def test_demo_phones_have_distinct_names(site):
+    assert len({a["phone_name"] for a in site.accounts.values()}) == len(site.accounts)
+
+
 def test_simulator_leaves_no_notification_over_the_request(site, desktop):
-    assert len({a["phone_name"] for a in site.accounts.values()}) == len(site.accounts)  # distinct names
     sim = open_simulator(desktop, site, "ux_sim")
     page = desktop.new_page()
     password_step(page, site, "ux_sim")
