@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
     "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
     "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
+    # --- pages
+    "BASE_TEMPLATE": "pushmfa/base.html",  # the template every page extends: the site's own base.html
     "SITE_NAME": None,  # shown in pushes, on the phone, in emails; None: the sites framework's / the host name
     # --- challenge store
     "CACHE_ALIAS": "default",

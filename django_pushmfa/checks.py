@@ -258,7 +258,7 @@ def check_push_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]
 
 @checks.register(checks.Tags.security)
 def check_unifiedpush_testing(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
-    """W010: the UnifiedPush backend's test-only ``UNSAFE_TESTING`` options (loopback endpoints, a
+    """W012: the UnifiedPush backend's test-only ``UNSAFE_TESTING`` options (loopback endpoints, a
     custom CA) are set; they turn off part of the SSRF defence and belong only in a test suite."""
     from .app_settings import app_settings
 
@@ -269,7 +269,7 @@ def check_unifiedpush_testing(app_configs=None, **kwargs) -> list[checks.CheckMe
             "loopback addresses or servers trusted only by a test CA.",
             hint="Remove UNSAFE_TESTING outside the test suite.",
             obj=f"PUSHMFA_PUSH_BACKENDS[{platform!r}]",
-            id="pushmfa.W010",
+            id="pushmfa.W012",
         )
         for platform, config in backends.items()
         if isinstance(config, dict) and (config.get("OPTIONS") or {}).get("UNSAFE_TESTING")
@@ -322,6 +322,8 @@ def check_methods(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # n
             )
         )
     return errors
+
+
 # --- scale-out: delivery off the request path (E020, W020) ---------------------------------------
 @checks.register(checks.Tags.security)
 def check_push_delivery(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
@@ -407,3 +409,27 @@ def check_cluster_store(app_configs=None, **kwargs) -> list[checks.CheckMessage]
             )
         )
     return messages
+
+
+@checks.register(checks.Tags.templates)
+def check_base_template(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """PUSHMFA_BASE_TEMPLATE must name a template that loads: every MFA page extends it."""
+    from django.template import TemplateDoesNotExist, TemplateSyntaxError
+    from django.template.loader import get_template
+
+    from .app_settings import app_settings
+
+    name = app_settings.BASE_TEMPLATE
+    try:
+        get_template(str(name))
+    except (TemplateDoesNotExist, TemplateSyntaxError) as exc:
+        return [
+            checks.Error(
+                f"PUSHMFA_BASE_TEMPLATE = {name!r} cannot be loaded ({type(exc).__name__}): "
+                "every MFA page extends it.",
+                hint="Name the site's base template (it needs the blocks 'title' and 'content'), "
+                "or remove the setting to use 'pushmfa/base.html'.",
+                id="pushmfa.E030",
+            )
+        ]
+    return []

@@ -250,7 +250,11 @@ class SecurityEvent(models.Model):
         verbose_name = _("security event")
         verbose_name_plural = _("security events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="pushmfa_event_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="pushmfa_event_user_recent"),
+            # The admin dashboard's per-day series and failure rankings: a kind over a time range.
+            models.Index(fields=["kind", "created_at"], name="pushmfa_event_kind_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -183,8 +183,10 @@ REST_FRAMEWORK = {
 }
 
 # --- django-pushmfa
-PUSHMFA_SITE_NAME = "Acme Workspace"
 PUSHMFA_ADAPTER = "example_project.demo.adapter.ExampleAdapter"
+PUSHMFA_SITE_NAME = "Acme Workspace"
+# The MFA pages render inside the site's own base template: its header, logo and navigation stay.
+PUSHMFA_BASE_TEMPLATE = "base.html"
 PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
     "apns": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},

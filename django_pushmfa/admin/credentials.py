@@ -50,12 +50,9 @@ class MFACredentialAdmin(admin.ModelAdmin):
     list_display = (
         "credential",
         "user_link",
-        "method",
-        "device",
-        "is_primary",
+        "kind",
         "status",
-        "created_at",
-        "last_used_at",
+        "last_used",
     )
     list_filter = ("method", "push_device__platform", CredentialStatusFilter)
     list_select_related = ("user", "push_device", "webauthn_key")
@@ -118,7 +115,10 @@ class MFACredentialAdmin(admin.ModelAdmin):
     # --- columns and read-only fields -----------------------------------------------------------------
     @admin.display(description=_("credential"), ordering="label")
     def credential(self, obj: MFACredential) -> str:
-        return obj.label or obj.get_method_display()
+        name = obj.label or obj.get_method_display()
+        if obj.is_primary:  # a badge rather than a column of its own: the list fits 1280 px
+            return format_html('{} <span class="pushmfa-status pushmfa-status-primary">{}</span>', name, _("main"))
+        return name
 
     @admin.display(description=_("user"), ordering="user")
     def user_link(self, obj: MFACredential) -> str:
@@ -128,9 +128,14 @@ class MFACredentialAdmin(admin.ModelAdmin):
             return user.get_username()
         return format_html('<a href="{}">{}</a>', url, user.get_username())
 
-    @admin.display(description=_("device"))
-    def device(self, obj: MFACredential) -> str:
-        return display.device_summary(obj)
+    @admin.display(description=_("method"), ordering="method")
+    def kind(self, obj: MFACredential) -> str:
+        """The method and its device in one column ("Push notification (FCM)"): the list fits 1280 px."""
+        return display.credential_kind(obj)
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def last_used(self, obj: MFACredential) -> str:
+        return display.compact_time(obj.last_used_at)
 
     @admin.display(description=_("status"), ordering="revoked_at")
     def status(self, obj: MFACredential) -> str:

@@ -6,13 +6,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..models import SecurityEvent
 from . import display
+from .dashboard import dashboard_view
 
-DETAIL_SUMMARY_CHARS = 80
+DETAIL_SUMMARY_CHARS = 60
 
 
 class SecurityEventAdmin(admin.ModelAdmin):
@@ -23,6 +25,14 @@ class SecurityEventAdmin(admin.ModelAdmin):
     list_per_page = 100
     fields = ("created_at", "kind", "user", "actor", "ip", "user_agent", "credential_ref", "detail_pretty")
     readonly_fields = fields
+
+    class Media:
+        css = {"all": ("pushmfa/admin.css",)}
+
+    def get_urls(self) -> list:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view(lambda request: dashboard_view(self, request))
+        return [path("dashboard/", view, name=f"{prefix}_dashboard"), *super().get_urls()]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 
 from .. import signals
+from ..app_settings import app_settings
 from ..exceptions import MFANotInProgress
 from ..models import MFACredential, SecurityEvent
 from ..services import has_active_mfa, record_event
@@ -108,6 +109,23 @@ def set_remember_choice(request: HttpRequest, remember: bool) -> None:
         request.session[REMEMBER_KEY] = remember
 
 
+def remembered_choice(request: HttpRequest) -> bool:
+    """The "trust this browser" choice kept for a step that completes later; call before the login.
+
+    Kept when the step started, or ticked on the page while a push poll waited: the page then posted
+    it to the MFA page, which stored it after this request had loaded the session, so the stored
+    session is read again (one read, only where the feature is on and nothing was kept).
+    """
+    if request.session.get(REMEMBER_KEY, False):
+        return True
+    key = request.session.session_key
+    if int(app_settings.TRUST_BROWSER_DAYS) <= 0 or not key:
+        return False
+    from importlib import import_module
+
+    return bool(import_module(settings.SESSION_ENGINE).SessionStore(key).get(REMEMBER_KEY, False))
+
+
 def finish_step(
     request: HttpRequest,
     user: Any,
@@ -142,7 +160,7 @@ def finish_step(
     if state is not None and str(user.pk) != state.user_id:
         raise PermissionError("finish_step() called for a user other than the pending one.")
     if remember is None:
-        remember = bool(request.session.get(REMEMBER_KEY, False))
+        remember = remembered_choice(request)
     next_url = safe_next_url(request, state.next_url if state else None)
     backend = state.backend if state else getattr(user, "backend", None)
     cookie = None

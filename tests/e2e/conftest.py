@@ -67,6 +67,16 @@ USERNAMES = [
     "sdk_user",
     "sdk_poll_user",
     "browser_phone_user",
+    # tests/e2e/test_first_ten_minutes.py
+    "ux_tour_desktop",
+    "ux_tour_phone",
+    "ux_trust",
+    "ux_wrong",
+    "ux_rate",
+    "ux_pair",
+    "ux_remove",
+    "ux_a11y",
+    "ux_sim",
 ]
 
 

@@ -163,3 +163,17 @@ def test_simulator_pairing_rejects_a_malformed_uri(env):
         "print(r.status_code, r.json()['code'])\n"
     ))
     assert out.split() == ["400", "invalid_uri"]
+
+
+def test_demo_prints_the_current_totp_code(env):
+    """A TOTP code without an authenticator app: `manage.py pushmfa_demo_code [username]`."""
+    import pyotp
+
+    accounts = json.loads(run(env, "pushmfa_demo", "--json", "--username", "demo", "--username", "alice")
+                          .strip().splitlines()[-1])["users"]
+    assert len({a["phone_name"] for a in accounts}) == 2  # the simulator tells the demo phones apart
+    for account in accounts:
+        args = ("pushmfa_demo_code",) if account["username"] == "demo" else ("pushmfa_demo_code", "alice")
+        code = run(env, *args).split()[0]
+        totp = pyotp.TOTP(account["totp_secret"])
+        assert totp.verify(code, valid_window=1), code

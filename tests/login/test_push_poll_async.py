@@ -83,7 +83,7 @@ def test_denied_and_expired(client, user, phone, login_with_password, settings):
     login_with_password(client, user)
     body = start(client)
     phone.respond(body["challenge_id"], "deny")
-    assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "denied"}
+    assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "denied", "reason": "denied"}
     settings.PUSHMFA_CHALLENGE_TTL = 0
     body = start(client)
     assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "expired"}

@@ -257,10 +257,10 @@ def test_unsafe_testing_takes_only_its_two_keys_and_a_readable_ca():
 def test_system_check_warns_about_the_test_only_options(server):
     config = {"BACKEND": "django_pushmfa.push.backends.unifiedpush.PushBackend"}
     with override_settings(PUSHMFA_PUSH_BACKENDS={"unifiedpush": config}):
-        assert "pushmfa.W010" not in {m.id for m in checks.run_checks()}
+        assert "pushmfa.W012" not in {m.id for m in checks.run_checks()}
     testing = {**config, "OPTIONS": {"UNSAFE_TESTING": {"ALLOW_LOOPBACK": True}}}
     with override_settings(PUSHMFA_PUSH_BACKENDS={"unifiedpush": testing}):
-        assert "pushmfa.W010" in {m.id for m in checks.run_checks()}
+        assert "pushmfa.W012" in {m.id for m in checks.run_checks()}
 
 
 # --- through the delivery layer -----------------------------------------------------------------------

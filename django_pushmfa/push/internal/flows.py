@@ -19,7 +19,7 @@ from ...internal import login as login_flow
 from ...internal import pending
 from ..store import Challenge
 from ..store.base import APPROVED, CONSUMED, DENIED, STATUSES
-from . import challenges
+from . import challenges, outcome
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,12 @@ class PollResult:
     status: str
     challenge: Challenge
     done: login_flow.StepDone | None = None
+    reason: str | None = None  # a denial's: "wrong_number", "denied" or "reported" (a page extension)
 
     def as_json(self) -> dict[str, Any]:
-        return self.done.as_json() if self.done is not None else {"status": self.status}
+        if self.done is not None:
+            return self.done.as_json()
+        return {"status": self.status, "reason": self.reason} if self.reason else {"status": self.status}
 
 
 def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challenge:
@@ -84,6 +87,9 @@ def finish(
     or it expired mid-wait) is consumed unused so it can never log anyone in.
     """
     status = challenge.status
+    if status == DENIED:
+        # Why, so the page can say "a wrong number was picked" instead of guessing.
+        return PollResult(status, challenge, reason=outcome.denial_reason(challenge))
     if status != APPROVED:
         # an unknown status from a newer store: fail closed
         return PollResult(status if status in STATUSES else DENIED, challenge)

@@ -36,7 +36,7 @@ from ...simulator import phones
 
 DEMO_USERNAME = "demo"
 ADMIN_USERNAME = "admin"
-PHONE_NAME = "Demo Pixel (simulated)"
+PHONE_NAME = "{username}'s Pixel (simulated)"  # one per demo user: the simulator lists them apart
 
 
 def random_password() -> str:
@@ -117,7 +117,8 @@ class Command(BaseCommand):
             out("")
             out(f"  Demo user        {account['username']} / {account['password']}")
             out(f"  Push             paired with “{account['phone_name']}” — pick the number in the simulator")
-            out(f"  TOTP secret      {account['totp_secret']}")
+            out(f"  TOTP secret      {account['totp_secret']}   (current code: manage.py pushmfa_demo_code"
+                f"{'' if account['username'] == DEMO_USERNAME else ' ' + account['username']})")
             out(f"  otpauth URI      {account['otpauth_uri']}")
             out(f"  Backup codes     {'  '.join(codes[:5])}")
             out(f"                   {'  '.join(codes[5:])}")
@@ -147,7 +148,8 @@ class Command(BaseCommand):
         # The server is not running yet: register in-process, through the real registration endpoint.
         transport = DjangoClientTransport(Client(SERVER_NAME=host.split(":")[0]))
         try:
-            return phones.pair(issued.pairing_uri, PHONE_NAME, transport=transport)
+            name = PHONE_NAME.format(username=user.get_username())
+            return phones.pair(issued.pairing_uri, name, transport=transport)
         except Exception as exc:  # the device API refused: say why instead of a traceback
             raise CommandError(f"Pairing the simulated phone failed: {exc}") from exc
 
