@@ -51,9 +51,7 @@ class RegisterDeviceView(PushMFAAPIView):
         tags=["device"],
     )
     def post(self, request: Request) -> Response:
-        serializer = ser.RegisterDeviceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(request, ser.RegisterDeviceSerializer)
         try:
             device = pairing.redeem_pairing_token(
                 data["pairing_token"],
@@ -125,9 +123,7 @@ class DeviceRespondView(SignedDeviceView):
     )
     def post(self, request: Request, challenge_id: str) -> Response:
         challenge_flows.require_id(challenge_id)  # a malformed id is 404 before the body is looked at
-        serializer = ser.RespondSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(request, ser.RespondSerializer)
         device: PushDevice = request.auth
         try:
             challenge = challenge_flows.respond(
@@ -151,10 +147,8 @@ class DevicePushTokenView(SignedDeviceView):
         tags=["device"],
     )
     def put(self, request: Request) -> Response:
-        serializer = ser.PushTokenSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        new_token = self.validated(request, ser.PushTokenSerializer)["push_token"]
         device: PushDevice = request.auth
-        new_token = serializer.validated_data["push_token"]
         if new_token != device.push_token or device.token_dead_at is not None:
             now = timezone.now()
             was_dead = device.token_dead_at is not None

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 
 from ..api.base import PendingLoginAPIView, PushMFAAPIView
 from ..api.exceptions import APIError
-from ..api.inputs import remember_from
 from ..api.schema import error_responses, extend_schema
+from ..api.serializers import RememberSerializer
 from ..app_settings import app_settings
 from . import serializers as ser
 from .internal import flows
@@ -60,12 +60,12 @@ class PushStartView(PendingLoginAPIView):
     @extend_schema(
         operation_id="browser_push_start",
         summary="Send a push with a number to the user's phones",
-        request=ser.PushStartRequestSerializer,
+        request=RememberSerializer,
         responses={201: ser.PushStartSerializer, **error_responses(400, 403, 409, 413, 423, 429, 503)},
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
-        remember = remember_from(request)
+        remember = self.validated(request, RememberSerializer)["remember_browser"]
         challenge = flows.start(request._request, self.pending_user(request), remember=remember)
         return Response(
             {

@@ -4,15 +4,6 @@ from __future__ import annotations
 from rest_framework import serializers
 
 
-class PushStartRequestSerializer(serializers.Serializer):
-    remember_browser = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="Extension: set the 'trust this browser' cookie when this push is approved "
-        "(only when PUSHMFA_TRUST_BROWSER_DAYS > 0).",
-    )
-
-
 class PushStartSerializer(serializers.Serializer):
     challenge_id = serializers.UUIDField()
     display_number = serializers.CharField(help_text="Show it large: the phone asks the user to pick it.")

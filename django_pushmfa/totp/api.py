@@ -8,7 +8,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..api.base import AccountAPIView
-from ..api.inputs import code_from, label_from
 from ..api.schema import error_responses, extend_schema
 from ..api.serializers import CredentialSerializer
 from . import serializers as ser
@@ -43,6 +42,6 @@ class TOTPConfirmView(AccountAPIView):
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
-        code = code_from(request)
-        credential = flows.confirm_setup(request._request, request.user, code, label=label_from(request))
+        data = self.validated(request, ser.TOTPConfirmSerializer)
+        credential = flows.confirm_setup(request._request, request.user, data["code"], label=data["label"])
         return self.credential_created(credential)

@@ -1,7 +1,9 @@
-"""Request and response shapes of the TOTP account endpoints (OpenAPI document)."""
+"""Request and response shapes of the TOTP account endpoints (validated and documented)."""
 from __future__ import annotations
 
 from rest_framework import serializers
+
+from ..api.fields import CodeField, LabelField
 
 
 class TOTPSetupSerializer(serializers.Serializer):
@@ -10,5 +12,5 @@ class TOTPSetupSerializer(serializers.Serializer):
 
 
 class TOTPConfirmSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    label = serializers.CharField(required=False, max_length=100, help_text="Extension: a name for the credential.")
+    code = CodeField()
+    label = LabelField()

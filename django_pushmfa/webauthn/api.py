@@ -11,15 +11,12 @@ not verify is ``400 webauthn_failed``; one that is not a WebAuthn response at al
 """
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..api.base import AccountAPIView, PendingLoginAPIView, PushMFAAPIView
 from ..api.exceptions import APIError
-from ..api.inputs import body, clean_label, flag_from, remember_from
 from ..api.schema import error_responses, extend_schema
 from ..api.serializers import ApprovedSerializer, CredentialSerializer
 from ..internal import login as login_flow
@@ -29,15 +26,6 @@ from .internal.auth import MalformedCredential, WebAuthnFailed
 
 FAILED_CODES = {400: "invalid, webauthn_failed (extension)"}
 FAILED_DETAIL = _("The security key or passkey could not be verified.")
-
-
-def credential_from(request: Request) -> tuple[Any, str]:
-    """(the posted credential, the optional label)."""
-    data = body(request)
-    credential = data.get("credential", data)
-    if not isinstance(credential, dict):
-        raise APIError("invalid", _("Post the WebAuthn credential as a JSON object."), 400)
-    return credential, clean_label(data.get("label", ""))
 
 
 class WebAuthnErrors(PushMFAAPIView):
@@ -76,11 +64,12 @@ class AuthenticationCompleteView(WebAuthnErrors, PendingLoginAPIView):
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
-        assertion, _label = credential_from(request)
-        remember = remember_from(request)
+        data = self.validated(request, ser.WebAuthnCredentialSerializer)
         user = self.pending_user(request)
-        credential = flows.verify_login(request._request, user, assertion)
-        done = login_flow.finish_step(request._request, user, "webauthn", credential=credential, remember=remember)
+        credential = flows.verify_login(request._request, user, data["credential"])
+        done = login_flow.finish_step(
+            request._request, user, "webauthn", credential=credential, remember=data["remember_browser"]
+        )
         return self.approved(done)
 
 
@@ -95,7 +84,7 @@ class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
-        passkey = flag_from(request, "passkey")
+        passkey = self.validated(request, ser.RegistrationBeginSerializer)["passkey"]
         return Response(flows.begin_registration(request._request, request.user, passkey=passkey))
 
 
@@ -110,6 +99,7 @@ class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
-        attestation, label = credential_from(request)
-        credential = flows.complete_registration(request._request, request.user, attestation, label=label)
+        data = self.validated(request, ser.WebAuthnCredentialSerializer)
+        user = request.user
+        credential = flows.complete_registration(request._request, user, data["credential"], label=data["label"])
         return self.credential_created(credential)

@@ -1,7 +1,12 @@
-"""Request and response shapes of the WebAuthn endpoints (OpenAPI document)."""
+"""Request and response shapes of the WebAuthn endpoints (validated and documented)."""
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
+
+from ..api.fields import LabelField, StrictBooleanField
+from ..api.serializers import RememberSerializer
 
 
 class WebAuthnOptionsSerializer(serializers.Serializer):
@@ -11,12 +16,18 @@ class WebAuthnOptionsSerializer(serializers.Serializer):
 
 
 class RegistrationBeginSerializer(serializers.Serializer):
-    passkey = serializers.BooleanField(
+    passkey = StrictBooleanField(
         required=False, default=False, help_text="Extension: a passkey (resident key, user verification required)."
     )
 
 
-class WebAuthnCredentialSerializer(serializers.Serializer):
+class WebAuthnCredentialSerializer(RememberSerializer):
+    """``{"credential": {...}, "label"?, "remember_browser"?}``, or the credential posted as the body itself."""
+
     credential = serializers.DictField(help_text="PublicKeyCredential JSON (may also be posted as the body itself).")
-    label = serializers.CharField(required=False, max_length=100)
-    remember_browser = serializers.BooleanField(required=False, default=False)
+    label = LabelField()
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and "credential" not in data:
+            data = {"credential": data, **{k: data[k] for k in ("label", "remember_browser") if k in data}}
+        return super().to_internal_value(data)
