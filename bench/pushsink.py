@@ -15,7 +15,7 @@ sent = 0
 
 
 class PushBackend(BasePushBackend):
-    def send(self, message) -> None:  # noqa: ANN001 - PushMessage
+    def send(self, message) -> None:  # PushMessage
         global sent
         with _lock:
             sent += 1

@@ -11,8 +11,8 @@ os.environ.setdefault("PUSHMFA_DB", "postgres")
 os.environ.setdefault("PUSHMFA_REDIS_URL", "redis://127.0.0.1:6379/13")
 os.environ.setdefault("PUSHMFA_DEBUG", "0")
 
-from example_project.settings import *  # noqa: E402,F403
-from example_project.settings import CACHES, DATABASES  # noqa: E402
+from example_project.settings import *  # noqa: F403
+from example_project.settings import CACHES, DATABASES
 
 BENCH_DB_NAME = os.environ.get("PUSHMFA_BENCH_DB_NAME", "pushmfa_bench")
 BENCH_REDIS_URL = os.environ["PUSHMFA_REDIS_URL"]

@@ -56,7 +56,7 @@ class PushMFAAPIView(APIView):
     if _SchemaClass is not None:
         schema = _SchemaClass()
 
-    def get_exception_handler(self):  # noqa: ANN201 - DRF signature
+    def get_exception_handler(self):  # DRF signature
         return exception_handler
 
     def validated(self, request: Request, serializer_class: type[Serializer]) -> dict[str, Any]:

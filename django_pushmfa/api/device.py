@@ -1,6 +1,6 @@
 """Device endpoints (the phone app) and the account endpoint that issues pairing tokens.
 
-Contract: shared/api-contract.md, "Device endpoints" and ``POST api/devices/pairing/``. Registration
+Contract: docs/api-contract.md, "Device endpoints" and ``POST api/devices/pairing/``. Registration
 is unauthenticated (the pairing token is the credential); every other device endpoint is signed
 (:class:`~django_pushmfa.api.authentication.DeviceSignatureAuthentication`). The views are thin:
 challenges go through the same flows as the HTML pages (``push.internal.challenges``), pairing

@@ -1,6 +1,6 @@
 """Errors on the wire: ``{"detail": "<message>", "code": "<machine code>"}`` with the contract's status.
 
-Set as the exception handler of every view in ``api`` (through ``api.views.PushMFAAPIView``), so a
+Set as the exception handler of every view in ``api`` (through ``api.base.PushMFAAPIView``), so a
 host site's own ``REST_FRAMEWORK`` settings do not change the app's contract.
 """
 from __future__ import annotations
@@ -124,13 +124,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers["Retry-After"] = str(max(1, int(api_exc.wait + 0.999)))
     if isinstance(api_exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         request = context.get("request")
-        authenticator = getattr(request, "_authenticator", None) if request is not None else None
         view = context.get("view")
-        header = None
         if view is not None and hasattr(view, "get_authenticate_header") and request is not None:
             header = view.get_authenticate_header(request)
-        if header:
-            headers["WWW-Authenticate"] = header
-        elif authenticator is None and api_exc.status_code == 401:
-            pass
+            if header:
+                headers["WWW-Authenticate"] = header
     return Response(data, status=api_exc.status_code, headers=headers)

@@ -24,6 +24,8 @@ from ..app_settings import app_settings
 from ..exceptions import RateLimited
 
 SCOPE = "code"
+# A typed code (either method) longer than this is malformed without any work.
+MAX_CODE_LENGTH = 64
 # How long a failure streak is remembered after the last failure.
 STREAK_TTL = 24 * 3600
 
@@ -32,7 +34,7 @@ def _keys(user: Any) -> tuple[str, str]:
     return f"pushmfa:codefail:n:{user.pk}", f"pushmfa:codefail:until:{user.pk}"
 
 
-def _cache():  # noqa: ANN202 - a django cache
+def _cache():  # a django cache
     return caches[app_settings.CACHE_ALIAS]
 
 

@@ -55,7 +55,7 @@ async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
         wait = parse_wait(request.GET.get("wait"))
         await sync_to_async(_check_poller)(request)
         result = await flows.apoll(request, challenge_id, wait)
-    except Exception as exc:  # noqa: BLE001 - mapped to the contract's errors; anything else re-raised
+    except Exception as exc:  # mapped to the contract's errors; anything else re-raised
         return _error(exc)
     response = JsonResponse(result.as_json())
     if result.done is not None:
