@@ -67,7 +67,7 @@ PUSHMFA_PUSH_RATE_LIMIT_USER = (10**9, 900)
 PUSHMFA_PUSH_RATE_LIMIT_IP = (10**9, 900)
 PUSHMFA_SUSPEND_AFTER_DENIALS = 10**9
 PUSHMFA_PENDING_TIMEOUT = 3600  # seeded pending sessions outlive the whole run
-PUSHMFA_PHONE_SIMULATOR = False
+DEMO_PHONE_SIMULATOR = False
 # The ASGI server runs as an ASGI site should: poll_url points at the native async poll view.
 PUSHMFA_ASYNC_POLL = os.environ.get("PUSHMFA_BENCH_ASYNC_POLL", "0") == "1"
 
