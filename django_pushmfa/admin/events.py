@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -11,11 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import SecurityEvent
 from . import display
+from .readonly import ReadOnlyAdminMixin
 
 DETAIL_SUMMARY_CHARS = 80
 
 
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "user", "actor", "ip", "credential_ref", "detail_summary")
     list_filter = ("kind", "created_at")
     date_hierarchy = "created_at"
@@ -23,15 +23,6 @@ class SecurityEventAdmin(admin.ModelAdmin):
     list_per_page = 100
     fields = ("created_at", "kind", "user", "actor", "ip", "user_agent", "credential_ref", "detail_pretty")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)

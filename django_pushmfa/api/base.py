@@ -18,11 +18,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from ..app_settings import app_settings
 from ..internal import account
 from ..internal.login import StepDone
 from ..models import MFACredential
-from .exceptions import APIError, PayloadTooLarge, exception_handler
+from .exceptions import APIError, check_body_size, exception_handler
 from .permissions import HasPendingLogin, IsFullyAuthenticated, pending_user
 
 try:  # optional: drf-spectacular documents every view (api/schema.py), whatever the site's DRF settings
@@ -36,14 +35,8 @@ class SizeLimitedJSONParser(JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
         request = (parser_context or {}).get("request")
-        length = 0
         if request is not None:
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-        if length > app_settings.MAX_BODY_BYTES:
-            raise PayloadTooLarge()
+            check_body_size(request)
         return super().parse(stream, media_type, parser_context)
 
 

@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from .. import exceptions as app_exceptions
+from ..app_settings import app_settings
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -44,6 +45,16 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = _("The request body is too large.")
     default_code = "payload_too_large"
+
+
+def check_body_size(request: Any) -> None:
+    """``413 payload_too_large`` for a body declared over ``PUSHMFA_MAX_BODY_BYTES``, before it is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > app_settings.MAX_BODY_BYTES:
+        raise PayloadTooLarge()
 
 
 # The app's own exceptions, mapped to (status, human message).
