@@ -13,6 +13,7 @@ from datetime import UTC
 from typing import Any
 
 from django.db import transaction
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -216,3 +217,20 @@ class PairingTokenView(PushMFAAPIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+urlpatterns = [
+    # account endpoint: a pairing token for a new phone
+    path("devices/pairing/", PairingTokenView.as_view(), name="api-devices-pairing"),
+    # device endpoints (registration unauthenticated, the rest signed)
+    path("device/register/", RegisterDeviceView.as_view(), name="api-device-register"),
+    path("device/challenges/", DeviceChallengeListView.as_view(), name="api-device-challenges"),
+    path("device/challenges/<str:challenge_id>/", DeviceChallengeView.as_view(), name="api-device-challenge"),
+    path(
+        "device/challenges/<str:challenge_id>/respond/",
+        DeviceRespondView.as_view(),
+        name="api-device-respond",
+    ),
+    path("device/push-token/", DevicePushTokenView.as_view(), name="api-device-push-token"),
+    path("device/", DeviceView.as_view(), name="api-device"),
+]

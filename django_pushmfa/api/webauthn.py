@@ -11,18 +11,18 @@ not verify is ``400 webauthn_failed``; one that is not a WebAuthn response at al
 """
 from __future__ import annotations
 
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import AccountAPIView, PendingLoginAPIView, PushMFAAPIView
-from ..api.exceptions import APIError
-from ..api.schema import error_responses, extend_schema
-from ..api.serializers import ApprovedSerializer, CredentialSerializer
 from ..internal import login as login_flow
+from ..webauthn.internal import flows
+from ..webauthn.internal.auth import MalformedCredential, WebAuthnFailed
 from . import serializers as ser
-from .internal import flows
-from .internal.auth import MalformedCredential, WebAuthnFailed
+from .base import AccountAPIView, PendingLoginAPIView, PushMFAAPIView
+from .exceptions import APIError
+from .schema import error_responses, extend_schema
 
 FAILED_CODES = {400: "invalid, webauthn_failed (extension)"}
 FAILED_DETAIL = _("The security key or passkey could not be verified.")
@@ -60,7 +60,7 @@ class AuthenticationCompleteView(WebAuthnErrors, PendingLoginAPIView):
         operation_id="webauthn_complete",
         summary="Complete the MFA step with a WebAuthn assertion",
         request=ser.WebAuthnCredentialSerializer,
-        responses={200: ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        responses={200: ser.ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
@@ -95,7 +95,7 @@ class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
         operation_id="webauthn_register_complete",
         summary="Register the key from its attestation; active at once",
         request=ser.WebAuthnCredentialSerializer,
-        responses={201: CredentialSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        responses={201: ser.CredentialSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
@@ -103,3 +103,13 @@ class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
         user = request.user
         credential = flows.complete_registration(request._request, user, data["credential"], label=data["label"])
         return self.credential_created(credential)
+
+
+urlpatterns = [
+    path("webauthn/begin/", AuthenticationBeginView.as_view(), name="api-webauthn-begin"),
+    path("webauthn/complete/", AuthenticationCompleteView.as_view(), name="api-webauthn-complete"),
+    path("webauthn/register/begin/", RegistrationBeginView.as_view(), name="api-webauthn-register-begin"),
+    path(
+        "webauthn/register/complete/", RegistrationCompleteView.as_view(), name="api-webauthn-register-complete"
+    ),
+]
