@@ -19,7 +19,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from ..internal import account
-from ..internal.login import StepDone
+from ..internal.login import finish_step
 from ..models import MFACredential
 from .exceptions import APIError, check_body_size, exception_handler
 from .permissions import HasPendingLogin, IsFullyAuthenticated, pending_user
@@ -72,8 +72,12 @@ class PendingLoginAPIView(PushMFAAPIView):
         """The user whose login awaits its second factor."""
         return pending_user(request)
 
-    def approved(self, done: StepDone) -> Response:
-        """``200 {"status": "approved", "redirect_url"}`` for a finished step, with its trust cookie."""
+    def finish(
+        self, request: Request, user: Any, method: str, credential: MFACredential, *, remember: bool
+    ) -> Response:
+        """Finish the step with a verified ``credential`` (``internal.login.finish_step``):
+        ``200 {"status": "approved", "redirect_url"}``, with the trust cookie when asked for."""
+        done = finish_step(request._request, user, method, credential=credential, remember=remember)
         response = Response(done.as_json())
         done.apply(response)
         return response

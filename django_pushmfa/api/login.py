@@ -11,7 +11,6 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..internal import login as login_flow
 from ..internal import methods
 from . import serializers as ser
 from .base import PendingLoginAPIView
@@ -44,10 +43,7 @@ class CodeVerifyView(PendingLoginAPIView):
         data = self.validated(request, ser.CodeSerializer)
         user = self.pending_user(request)
         credential = methods.REGISTRY[self.method].verify_code(request._request, user, data["code"])
-        done = login_flow.finish_step(
-            request._request, user, self.method, credential=credential, remember=data["remember_browser"]
-        )
-        return self.approved(done)
+        return self.finish(request, user, self.method, credential, remember=data["remember_browser"])
 
 
 def code_verify_view(method: str, operation_id: str, summary: str) -> Any:

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..internal import login as login_flow
 from ..webauthn.internal import flows
 from ..webauthn.internal.auth import MalformedCredential, WebAuthnFailed
 from . import serializers as ser
@@ -67,10 +66,7 @@ class AuthenticationCompleteView(WebAuthnErrors, PendingLoginAPIView):
         data = self.validated(request, ser.WebAuthnCredentialSerializer)
         user = self.pending_user(request)
         credential = flows.verify_login(request._request, user, data["credential"])
-        done = login_flow.finish_step(
-            request._request, user, "webauthn", credential=credential, remember=data["remember_browser"]
-        )
-        return self.approved(done)
+        return self.finish(request, user, "webauthn", credential, remember=data["remember_browser"])
 
 
 class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
