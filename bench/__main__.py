@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         runner.run_all(cfg, only, results, out_dir, stamp)
     except KeyboardInterrupt:
         results["interrupted"] = True
-    except Exception:  # noqa: BLE001 - the partial results are still written
+    except Exception:  # the partial results are still written
         results["fatal_error"] = traceback.format_exc()
         print(results["fatal_error"], file=sys.stderr)
     finally:

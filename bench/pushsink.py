@@ -20,7 +20,7 @@ DELAY = os.environ.get("PUSHMFA_BENCH_PUSH_DELAY")
 
 
 class PushBackend(BasePushBackend):
-    def send(self, message) -> None:  # noqa: ANN001 - PushMessage
+    def send(self, message) -> None:  # PushMessage
         global sent
         with _lock:
             sent += 1

@@ -45,7 +45,7 @@ def machine() -> dict[str, Any]:
         from .seed import redis_client
 
         redis_version = redis_client().info("server").get("redis_version")
-    except Exception:  # noqa: BLE001 - informational only
+    except Exception:  # informational only
         pass
     pg = None
     try:
@@ -55,7 +55,7 @@ def machine() -> dict[str, Any]:
             cursor.execute("SHOW server_version")
             pg = cursor.fetchone()[0]
         connection.close()
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return {
         "nproc": os.cpu_count(), "cpu": _cpu_model(), "memory_mb": _mem_total_mb(),

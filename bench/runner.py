@@ -95,7 +95,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
         t = time.perf_counter()
         try:
             scen[name] = fn()
-        except Exception:  # noqa: BLE001 - one failed scenario does not cost the others
+        except Exception:  # one failed scenario does not cost the others
             scen[name] = {"error": traceback.format_exc()}
             _log(f"{name} FAILED:\n{scen[name]['error']}")
         if isinstance(scen.get(name), dict):

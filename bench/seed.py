@@ -63,7 +63,7 @@ def recreate_database() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def redis_client():  # noqa: ANN201 - redis.Redis
+def redis_client():  # redis.Redis
     """The raw client of the cache the challenge store uses (db 13 in ``bench.settings``)."""
     from django_redis import get_redis_connection
 
@@ -82,7 +82,7 @@ def create_users(count: int, start: int = 0) -> list[str]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     hashed = make_password(BENCH_PASSWORD)
     users = [User(username=f"bench{n}", email=f"bench{n}@example.com", password=hashed)
              for n in range(start, start + count)]
@@ -168,7 +168,7 @@ def logged_in_sessions(user_ids: list[str]) -> list[BrowserSession]:
     """Fully logged-in sessions (for the bare DRF endpoint)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     users = {str(u.pk): u for u in User.objects.filter(pk__in=user_ids)}
     backend = settings.AUTHENTICATION_BACKENDS[0]
     sessions, datas = [], []

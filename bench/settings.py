@@ -11,8 +11,8 @@ os.environ.setdefault("PUSHMFA_DB", "postgres")
 os.environ.setdefault("PUSHMFA_REDIS_URL", "redis://127.0.0.1:6379/13")
 os.environ.setdefault("PUSHMFA_DEBUG", "0")
 
-from example_project.settings import *  # noqa: E402,F403
-from example_project.settings import CACHES, DATABASES  # noqa: E402
+from example_project.settings import *  # noqa: F403
+from example_project.settings import CACHES, DATABASES
 
 BENCH_DB_NAME = os.environ.get("PUSHMFA_BENCH_DB_NAME", "pushmfa_bench")
 BENCH_REDIS_URL = os.environ["PUSHMFA_REDIS_URL"]
@@ -72,7 +72,7 @@ PUSHMFA_PUSH_RATE_LIMIT_USER = (10**9, 900)
 PUSHMFA_PUSH_RATE_LIMIT_IP = (10**9, 900)
 PUSHMFA_SUSPEND_AFTER_DENIALS = 10**9
 PUSHMFA_PENDING_TIMEOUT = 3600  # seeded pending sessions outlive the whole run
-PUSHMFA_PHONE_SIMULATOR = False
+DEMO_PHONE_SIMULATOR = False
 # The ASGI server runs as an ASGI site should: poll_url points at the native async poll view.
 PUSHMFA_ASYNC_POLL = os.environ.get("PUSHMFA_BENCH_ASYNC_POLL", "0") == "1"
 

@@ -95,8 +95,6 @@ DEFAULTS: dict[str, Any] = {
     },
     # --- admin
     "ADMIN_EXTEND_USER_ADMIN": True,  # re-register the stock auth.User UserAdmin with MFAUserAdminMixin
-    # --- development
-    "PHONE_SIMULATOR": None,  # None: on when DEBUG
 }
 
 
@@ -110,11 +108,6 @@ class AppSettings:
         if name == "ALERTS" and isinstance(value, dict):
             value = {**DEFAULTS["ALERTS"], **value}
         return value
-
-    @property
-    def PHONE_SIMULATOR_ENABLED(self) -> bool:  # noqa: N802 - mirrors the setting's name
-        value = getattr(settings, self.prefix + "PHONE_SIMULATOR", None)
-        return bool(settings.DEBUG) if value is None else bool(value)
 
 
 app_settings = AppSettings()

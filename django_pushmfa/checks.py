@@ -7,7 +7,7 @@ from django.core import checks
 # A missing or misplaced piece here means passwords alone log users in: errors, not warnings.
 
 
-def _import_or_none(path: str):  # noqa: ANN202 - a class or None
+def _import_or_none(path: str):  # a class or None
     from django.utils.module_loading import import_string
 
     try:
@@ -17,7 +17,7 @@ def _import_or_none(path: str):  # noqa: ANN202 - a class or None
 
 
 @checks.register(checks.Tags.security)
-def check_login_integration(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+def check_login_integration(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     from django.conf import settings
     from django.contrib.auth.backends import ModelBackend
     from django.contrib.auth.middleware import AuthenticationMiddleware
@@ -165,7 +165,7 @@ PROCESS_LOCAL_CACHES = (
 
 
 @checks.register(checks.Tags.security)
-def check_challenge_store(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+def check_challenge_store(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """W001: push challenges on a process-local cache outside DEBUG; E002: bad number matching."""
     from django.conf import settings
 
@@ -203,7 +203,7 @@ def check_challenge_store(app_configs=None, **kwargs) -> list[checks.CheckMessag
 
 # --- push delivery (E001) -------------------------------------------------------------------------
 @checks.register(checks.Tags.security)
-def check_push_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+def check_push_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """E001: a PUSHMFA_PUSH_BACKENDS entry whose BACKEND does not import, whose provider library (the
     package's extra) is not installed, or whose OPTIONS the backend rejects. Without it no push for
     that platform would ever leave the server."""
@@ -257,7 +257,7 @@ def check_push_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]
 
 
 @checks.register(checks.Tags.security)
-def check_unifiedpush_testing(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+def check_unifiedpush_testing(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """W012: the UnifiedPush backend's test-only ``UNSAFE_TESTING`` options (loopback endpoints, a
     custom CA) are set; they turn off part of the SSRF defence and belong only in a test suite."""
     from .app_settings import app_settings
@@ -277,7 +277,7 @@ def check_unifiedpush_testing(app_configs=None, **kwargs) -> list[checks.CheckMe
 
 
 @checks.register(checks.Tags.security)
-def check_webauthn_relying_party(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+def check_webauthn_relying_party(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Outside DEBUG, WebAuthn must not take its relying party from the request's Host header."""
     from django.conf import settings
 
@@ -297,7 +297,7 @@ def check_webauthn_relying_party(app_configs=None, **kwargs) -> list[checks.Chec
 
 # --- methods (E015) --------------------------------------------------------------------------------
 @checks.register(checks.Tags.security)
-def check_methods(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+def check_methods(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """E015: ``PUSHMFA_METHODS`` names an unknown method, or no method that authenticates on its own."""
     from .app_settings import app_settings
     from .internal.methods import ALIASES, REGISTRY, enabled

@@ -200,8 +200,9 @@ PUSHMFA_TRUST_BROWSER_DAYS = 30
 # The phone simulator plays a separate device: a browser tab of the same (MFA pending) session
 # must reach it instead of being sent to the MFA step.
 PUSHMFA_EXEMPT_PATHS = ["/simulator/"]
-if os.environ.get("PUSHMFA_PHONE_SIMULATOR"):
-    PUSHMFA_PHONE_SIMULATOR = env_bool("PUSHMFA_PHONE_SIMULATOR", False)
+# The example project's own setting (not the app's): the development phone simulator, on with DEBUG
+# unless the environment says otherwise.
+DEMO_PHONE_SIMULATOR = env_bool("PUSHMFA_PHONE_SIMULATOR", DEBUG)
 # WebAuthn: the relying party is the host name the browser uses. Browsers refuse IP addresses as
 # an RP id, so open the site as http://localhost:8000/ to register a security key or passkey.
 

@@ -17,6 +17,7 @@ from .. import services
 from ..models import MFACredential, SecurityEvent
 from . import display
 from .forms import ReasonForm
+from .readonly import ReadOnlyAdminMixin
 from .reset import RESET_PERMISSION, reset_mfa_view
 
 # Query-string lookups the admin's own links use (the user page links here filtered by user).
@@ -40,7 +41,7 @@ class CredentialStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MFACredentialAdmin(admin.ModelAdmin):
+class MFACredentialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only list and detail of credentials with a "Revoke" action.
 
     Seeing needs ``pushmfa.view_mfacredential``; revoking needs ``pushmfa.change_mfacredential``;
@@ -85,16 +86,8 @@ class MFACredentialAdmin(admin.ModelAdmin):
         "recent_events",
     )
 
-    # --- permissions: view and revoke only ---------------------------------------------------------
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # every field is read-only; revoking is its own permission (below)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # credentials are revoked, never deleted (the security log points at them)
-
+    # --- permissions: view (ReadOnlyAdminMixin; credentials are revoked, never deleted: the security
+    # log points at them) and revoke, its own permission ------------------------------------------
     def has_revoke_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")

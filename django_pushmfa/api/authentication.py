@@ -33,7 +33,7 @@ from rest_framework.permissions import BasePermission
 from ..app_settings import app_settings
 from ..internal.signing import canonical_message, verify_signature
 from ..models import MFACredential, PushDevice
-from .exceptions import APIError, InvalidSignature, PayloadTooLarge
+from .exceptions import APIError, InvalidSignature, check_body_size
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -169,12 +169,7 @@ class DeviceSignatureAuthentication(BaseAuthentication):
 
     @staticmethod
     def _body(request: Any) -> bytes:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > app_settings.MAX_BODY_BYTES:
-            raise PayloadTooLarge()
+        check_body_size(request)
         return request.body or b""
 
     @staticmethod

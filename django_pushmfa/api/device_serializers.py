@@ -18,21 +18,11 @@ from ..app_settings import app_settings
 from ..internal.signing import UnsupportedKey, parse_public_key
 from ..models import PushDevice
 from ..push.endpoints import EndpointRefused, check_endpoint_url
+from .fields import StrictCharField
 
 # Push tokens from FCM and APNs are visible ASCII (no spaces); anything else is not a token.
 PUSH_TOKEN_RE = re.compile(r"[\x21-\x7e]{1,512}")
 NUMBER_RE = re.compile(r"[0-9]{1,6}")
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that accepts only JSON strings (DRF's also takes numbers)."""
-
-    default_error_messages = {"invalid": _("Not a valid string.")}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def clean_push_token(platform: str, value: str) -> str:

@@ -40,6 +40,8 @@ from ..exceptions import CodesLocked, RateLimited
 from . import redis_client
 
 SCOPE = "code"
+# A typed code (either method) longer than this is malformed without any work.
+MAX_CODE_LENGTH = 64
 # How long a failure streak is remembered after the last attempt.
 STREAK_TTL = 24 * 3600
 # "backup_codes": how events recorded before the method had one name spell it.

@@ -52,7 +52,7 @@ class TOTPSetupPageView(LoginRequiredMixin, View):
                 return redirect("pushmfa:account")
         return self.render(request, setup, form, status=400)
 
-    def render(self, request: HttpRequest, setup: flows.PendingSetup, form: TOTPConfirmForm, status: int = 200):  # noqa: ANN201
+    def render(self, request: HttpRequest, setup: flows.PendingSetup, form: TOTPConfirmForm, status: int = 200):
         context = {
             "form": form,
             "secret": setup.secret,

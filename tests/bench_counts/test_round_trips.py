@@ -136,12 +136,12 @@ def count_commits(using: str = "default") -> Iterator[dict]:
     counts: dict = {"commits": 0, "writes": []}
     enter = transaction.Atomic.__enter__
 
-    def counted_enter(self):  # noqa: ANN001, ANN202
+    def counted_enter(self):
         if transaction.get_connection(self.using) is conn and len(conn.atomic_blocks) == base:
             counts["commits"] += 1
         return enter(self)
 
-    def wrapper(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+    def wrapper(execute, sql, params, many, context):
         if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
             depth = len(conn.atomic_blocks) - base
             counts["writes"].append((depth, sql[:80]))
@@ -160,7 +160,7 @@ def commit_steps(user, password, phone, monkeypatch):
     per_step: dict[str, dict] = {}
     measure = counting.measure
 
-    def measure_with_commits(step, call):  # noqa: ANN001, ANN202
+    def measure_with_commits(step, call):
         with count_commits() as commits:
             result = measure(step, call)
         per_step[step] = commits

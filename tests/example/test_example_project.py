@@ -93,7 +93,7 @@ SETTINGS_PROBE = (
     "db = settings.DATABASES['default']\n"
     "print(json.dumps({'db': db['ENGINE'], 'name': str(db['NAME']),"
     " 'cache': settings.CACHES['default']['BACKEND'], 'debug': settings.DEBUG,"
-    " 'simulator': app_settings.PHONE_SIMULATOR_ENABLED, 'ttl': app_settings.CHALLENGE_TTL}))\n"
+    " 'simulator': settings.DEMO_PHONE_SIMULATOR, 'ttl': app_settings.CHALLENGE_TTL}))\n"
 )
 
 

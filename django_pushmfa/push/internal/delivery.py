@@ -18,14 +18,14 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
-from django_pushmfa.exceptions import PushError, PushTokenUnregistered
-from django_pushmfa.models import MFACredential, PushDevice, SecurityEvent
-from django_pushmfa.push.backends import get_backend
-from django_pushmfa.push.backends.base import PushMessage, SendResult
-from django_pushmfa.push.internal.context import PURPOSE_LOGIN, PURPOSE_REAUTHENTICATION
+from ...exceptions import PushError, PushTokenUnregistered
+from ...models import MFACredential, PushDevice, SecurityEvent
+from ..backends import get_backend
+from ..backends.base import PushMessage, SendResult
+from .context import PURPOSE_LOGIN, PURPOSE_REAUTHENTICATION
 
 if TYPE_CHECKING:
-    from django_pushmfa.push.store.base import Challenge
+    from ..store.base import Challenge
 
 logger = logging.getLogger("django_pushmfa.push")
 
@@ -196,7 +196,7 @@ def _send_platform(platform: str, pairs: list[tuple[PushDevice, PushMessage]]) -
 
 def _mark_dead(device: PushDevice, error: PushTokenUnregistered) -> bool:
     """Mark the device's token dead (once) and record the event. True when this call marked it."""
-    from django_pushmfa.services import record_event
+    from ...services import record_event
 
     try:
         now = timezone.now()

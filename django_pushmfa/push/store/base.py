@@ -19,7 +19,6 @@ from typing import Any
 
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from ...exceptions import ChallengeStoreUnavailable  # noqa: F401  (re-exported for store users)
 from .waiters import Watch, hub
 
 PENDING = "pending"

@@ -14,6 +14,7 @@ import pyotp
 from django.utils.crypto import constant_time_compare
 
 from ...app_settings import app_settings
+from ...internal import throttle
 from ...models import TOTPDevice
 
 # pyotp.random_base32 draws from ``secrets``; 32 base32 characters = 160 bits (RFC 4226's recommendation).
@@ -45,7 +46,7 @@ def normalize_code(code: Any, digits: int) -> str | None:
     Spaces between groups ("123 456") are allowed; anything else that is not an ASCII digit
     (unicode digits, NUL, letters) makes the code malformed.
     """
-    if not isinstance(code, str) or len(code) > 32:
+    if not isinstance(code, str) or len(code) > throttle.MAX_CODE_LENGTH:
         return None
     cleaned = _WHITESPACE.sub("", code.strip())
     if len(cleaned) != digits or not cleaned.isascii() or not cleaned.isdigit():

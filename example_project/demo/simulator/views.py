@@ -1,6 +1,7 @@
 """The phone simulator: one page playing the mobile app, and the small JSON API behind it.
 
-Development only: every view answers 404 unless ``PUSHMFA_PHONE_SIMULATOR`` is on (default: DEBUG).
+Development only: every view answers 404 unless ``DEMO_PHONE_SIMULATOR`` is on (the
+example settings: the environment variable ``PUSHMFA_PHONE_SIMULATOR``, default DEBUG).
 The page's script never signs anything itself; each action goes to a view here, which uses the
 reference phone client (``django_pushmfa.testing.phone``) with the simulated phone's key.
 """
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -29,7 +31,7 @@ MAX_SEEN = 200
 def simulator_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not app_settings.PHONE_SIMULATOR_ENABLED:
+        if not settings.DEMO_PHONE_SIMULATOR:
             raise Http404("The phone simulator is off (PUSHMFA_PHONE_SIMULATOR).")
         return view(request, *args, **kwargs)
 

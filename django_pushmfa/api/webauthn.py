@@ -11,33 +11,20 @@ not verify is ``400 webauthn_failed``; one that is not a WebAuthn response at al
 """
 from __future__ import annotations
 
-from typing import Any
-
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import AccountAPIView, PendingLoginAPIView, PushMFAAPIView
-from ..api.exceptions import APIError
-from ..api.inputs import body, clean_label, flag_from, remember_from
-from ..api.schema import error_responses, extend_schema
-from ..api.serializers import ApprovedSerializer, CredentialSerializer
-from ..internal import login as login_flow
+from ..webauthn.internal import flows
+from ..webauthn.internal.auth import MalformedCredential, WebAuthnFailed
 from . import serializers as ser
-from .internal import flows
-from .internal.auth import MalformedCredential, WebAuthnFailed
+from .base import AccountAPIView, PendingLoginAPIView, PushMFAAPIView
+from .exceptions import APIError
+from .schema import error_responses, extend_schema
 
 FAILED_CODES = {400: "invalid, webauthn_failed (extension)"}
 FAILED_DETAIL = _("The security key or passkey could not be verified.")
-
-
-def credential_from(request: Request) -> tuple[Any, str]:
-    """(the posted credential, the optional label)."""
-    data = body(request)
-    credential = data.get("credential", data)
-    if not isinstance(credential, dict):
-        raise APIError("invalid", _("Post the WebAuthn credential as a JSON object."), 400)
-    return credential, clean_label(data.get("label", ""))
 
 
 class WebAuthnErrors(PushMFAAPIView):
@@ -72,16 +59,14 @@ class AuthenticationCompleteView(WebAuthnErrors, PendingLoginAPIView):
         operation_id="webauthn_complete",
         summary="Complete the MFA step with a WebAuthn assertion",
         request=ser.WebAuthnCredentialSerializer,
-        responses={200: ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        responses={200: ser.ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
-        assertion, _label = credential_from(request)
-        remember = remember_from(request)
+        data = self.validated(request, ser.WebAuthnCredentialSerializer)
         user = self.pending_user(request)
-        credential = flows.verify_login(request._request, user, assertion)
-        done = login_flow.finish_step(request._request, user, "webauthn", credential=credential, remember=remember)
-        return self.approved(done)
+        credential = flows.verify_login(request._request, user, data["credential"])
+        return self.finish(request, user, "webauthn", credential, remember=data["remember_browser"])
 
 
 class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
@@ -95,7 +80,7 @@ class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
-        passkey = flag_from(request, "passkey")
+        passkey = self.validated(request, ser.RegistrationBeginSerializer)["passkey"]
         return Response(flows.begin_registration(request._request, request.user, passkey=passkey))
 
 
@@ -106,10 +91,21 @@ class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
         operation_id="webauthn_register_complete",
         summary="Register the key from its attestation; active at once",
         request=ser.WebAuthnCredentialSerializer,
-        responses={201: CredentialSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        responses={201: ser.CredentialSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
-        attestation, label = credential_from(request)
-        credential = flows.complete_registration(request._request, request.user, attestation, label=label)
+        data = self.validated(request, ser.WebAuthnCredentialSerializer)
+        user = request.user
+        credential = flows.complete_registration(request._request, user, data["credential"], label=data["label"])
         return self.credential_created(credential)
+
+
+urlpatterns = [
+    path("webauthn/begin/", AuthenticationBeginView.as_view(), name="api-webauthn-begin"),
+    path("webauthn/complete/", AuthenticationCompleteView.as_view(), name="api-webauthn-complete"),
+    path("webauthn/register/begin/", RegistrationBeginView.as_view(), name="api-webauthn-register-begin"),
+    path(
+        "webauthn/register/complete/", RegistrationCompleteView.as_view(), name="api-webauthn-register-complete"
+    ),
+]

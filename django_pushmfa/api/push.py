@@ -1,10 +1,20 @@
-"""The browser's push endpoints (docs/api-contract.md, "Browser endpoints"): start a push, poll it.
+"""The push endpoints (docs/api-contract.md): the browser starts a push and polls it; the phone's
+side (pairing, signed device endpoints) is ``api.device``, routed here with push.
 
-Thin: both call the push flows (``push.internal.flows``), as the no-JavaScript page does.
+Thin: every view calls the push flows (``push.internal.flows``), as the no-JavaScript page does.
+The poll also exists as a native async view (``pushmfa:api-push-poll-async``) for ASGI
+deployments: the long poll awaits the challenge store instead of holding a worker thread for up
+to 30 s. It works under WSGI too. ``POST api/push/`` points its ``poll_url`` there when
+``PUSHMFA_ASYNC_POLL`` is True; the contract's path keeps answering either way.
 """
 from __future__ import annotations
 
-from django.urls import reverse
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -12,14 +22,14 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import PendingLoginAPIView, PushMFAAPIView
-from ..api.exceptions import APIError
-from ..api.inputs import remember_from
-from ..api.schema import error_responses, extend_schema
 from ..app_settings import app_settings
+from ..push.internal import flows
+from ..push.store.base import iso
+from . import device
 from . import serializers as ser
-from .internal import flows
-from .store.base import iso
+from .base import PendingLoginAPIView, PushMFAAPIView
+from .exceptions import APIError, error_code, to_api_exception
+from .schema import error_responses, extend_schema
 
 
 def parse_wait(raw: str | None) -> int:
@@ -60,12 +70,12 @@ class PushStartView(PendingLoginAPIView):
     @extend_schema(
         operation_id="browser_push_start",
         summary="Send a push with a number to the user's phones",
-        request=ser.PushStartRequestSerializer,
+        request=ser.RememberSerializer,
         responses={201: ser.PushStartSerializer, **error_responses(400, 403, 409, 413, 423, 429, 503)},
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
-        remember = remember_from(request)
+        remember = self.validated(request, ser.RememberSerializer)["remember_browser"]
         challenge = flows.start(request._request, self.pending_user(request), remember=remember)
         return Response(
             {
@@ -104,3 +114,58 @@ class PushPollView(PushMFAAPIView):
         if result.done is not None:
             result.done.apply(response)
         return response
+
+
+
+# --- the same poll as a native async view, for ASGI deployments (PUSHMFA_ASYNC_POLL) -----------
+def _error(exc: Exception) -> JsonResponse:
+    api_exc = to_api_exception(exc)
+    if api_exc is None:
+        raise exc
+    response = JsonResponse({"detail": str(api_exc.detail), "code": error_code(api_exc)}, status=api_exc.status_code)
+    for header, value in (getattr(api_exc, "headers", None) or {}).items():
+        response[header] = value
+    return response
+
+
+def _check_poller(request: HttpRequest) -> None:
+    flows.check_poller(request, logged_in=get_user(request).is_authenticated)
+
+
+async def push_poll(request: HttpRequest, challenge_id: str) -> HttpResponse:
+    """``GET api/push/<challenge_id>/async/?wait=0..30`` → ``{"status": ...}`` (+ ``redirect_url`` once).
+
+    What ``@require_GET`` and ``@never_cache`` do, inline: those decorators only accept async
+    views from Django 5.0 on, and Django 4.2 is supported.
+    """
+    if request.method != "GET":
+        response: HttpResponse = HttpResponseNotAllowed(["GET"])
+        log_response(
+            "Method Not Allowed (%s): %s", request.method, request.path, response=response, request=request
+        )
+    else:
+        response = await _poll(request, challenge_id)
+    add_never_cache_headers(response)
+    return response
+
+
+async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
+    try:
+        wait = parse_wait(request.GET.get("wait"))
+        await sync_to_async(_check_poller)(request)
+        result = await flows.apoll(request, challenge_id, wait)
+    except Exception as exc:  # mapped to the contract's errors; anything else re-raised
+        return _error(exc)
+    response = JsonResponse(result.as_json())
+    if result.done is not None:
+        result.done.apply(response)
+    return response
+
+urlpatterns = [
+    # browser endpoints (login in progress)
+    path("push/", PushStartView.as_view(), name="api-push-start"),
+    path("push/<str:challenge_id>/", PushPollView.as_view(), name="api-push-poll"),
+    path("push/<str:challenge_id>/async/", push_poll, name="api-push-poll-async"),
+    # the phone's side: pairing (account) and the signed device endpoints
+    *device.urlpatterns,
+]

@@ -2,14 +2,16 @@
 once). ``api/backup-codes/verify/`` is the shared code-verify view (``api.login``)."""
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import AccountAPIView
-from ..api.schema import error_responses, extend_schema
+from ..backup_codes.internal import flows
 from . import serializers as ser
-from .internal import flows
+from .base import AccountAPIView
+from .login import code_verify_view
+from .schema import error_responses, extend_schema
 
 
 class BackupCodesView(AccountAPIView):
@@ -27,3 +29,15 @@ class BackupCodesView(AccountAPIView):
         response = Response({"codes": codes}, status=status.HTTP_201_CREATED)
         response["Cache-Control"] = "no-store"  # shown once: no cache may keep a copy
         return response
+
+
+urlpatterns = [
+    path(
+        "backup-codes/verify/",
+        code_verify_view(
+            "backup_code", "backup_codes_verify", "Complete the MFA step with a backup code (each works once)"
+        ),
+        name="api-backup-codes-verify",
+    ),
+    path("backup-codes/", BackupCodesView.as_view(), name="api-backup-codes"),
+]

@@ -3,16 +3,16 @@ Thin: each calls a flow in ``internal.flows``. ``api/totp/verify/`` is the share
 (``api.login``)."""
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import AccountAPIView
-from ..api.inputs import code_from, label_from
-from ..api.schema import error_responses, extend_schema
-from ..api.serializers import CredentialSerializer
+from ..totp.internal import flows
 from . import serializers as ser
-from .internal import flows
+from .base import AccountAPIView
+from .login import code_verify_view
+from .schema import error_responses, extend_schema
 
 
 class TOTPSetupView(AccountAPIView):
@@ -39,10 +39,21 @@ class TOTPConfirmView(AccountAPIView):
         operation_id="totp_confirm",
         summary="Confirm the TOTP enrollment with a code; the credential is active from now on",
         request=ser.TOTPConfirmSerializer,
-        responses={201: CredentialSerializer, **error_responses(400, 403, 429, 503)},
+        responses={201: ser.CredentialSerializer, **error_responses(400, 403, 429, 503)},
         tags=["account"],
     )
     def post(self, request: Request) -> Response:
-        code = code_from(request)
-        credential = flows.confirm_setup(request._request, request.user, code, label=label_from(request))
+        data = self.validated(request, ser.TOTPConfirmSerializer)
+        credential = flows.confirm_setup(request._request, request.user, data["code"], label=data["label"])
         return self.credential_created(credential)
+
+
+urlpatterns = [
+    path(
+        "totp/verify/",
+        code_verify_view("totp", "totp_verify", "Complete the MFA step with a TOTP code"),
+        name="api-totp-verify",
+    ),
+    path("totp/setup/", TOTPSetupView.as_view(), name="api-totp-setup"),
+    path("totp/confirm/", TOTPConfirmView.as_view(), name="api-totp-confirm"),
+]
