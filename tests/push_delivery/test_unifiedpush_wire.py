@@ -289,3 +289,14 @@ def test_a_refused_endpoint_marks_the_device_dead(user, push_device_factory, mak
     assert result.token_dead and result.provider_code == "endpoint_refused"
     device.refresh_from_db()
     assert device.token_dead_at is not None
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1"])
+def test_numeric_host_spellings_of_loopback_are_caught_after_resolution(server, host):
+    """Not address literals to ``ipaddress``, but the resolver reads them as 127.0.0.1."""
+    url = server.url(host=host)
+    check_endpoint_url(url)  # passes the form check ...
+    with pytest.raises(EndpointRefused):
+        resolve_endpoint(url)  # ... and is refused once resolved
+    _refused(backend_for(server, loopback=False), url)
+    assert server.received == []
