@@ -286,6 +286,10 @@ def test_pairing_page_speaks_of_the_sites_app_and_notices_the_phone(site, deskto
     expect(paired).to_contain_text("UX second phone")
     expect(page.locator(".pushmfa-qr")).to_be_hidden()  # the QR code is not left up
     assert page.evaluate("() => !!document.activeElement.closest('[data-pushmfa-pairing-state=paired]')")
+    # A link styled as a button keeps a readable text colour (it was painted the button's own blue).
+    text, fill = page.locator("[data-pushmfa-paired-done]").evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]")
+    assert text != fill, (text, fill)
     shot(page, "account-paired", "desktop")
     assert_accessible(page)
 
