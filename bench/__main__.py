@@ -19,7 +19,8 @@ from typing import Any
 from .config import DEFAULT, QUICK, Config
 from .servers import ROOT
 
-SCENARIOS = ("counts", "store_wake", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters")
+SCENARIOS = ("counts", "store_wake", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters",
+             "typical")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results folder")
     parser.add_argument("--waiters", type=int, help="concurrent waiters (default 10000, quick 300)")
+    parser.add_argument("--py-spy", action="store_true",
+                        help="typical: profile the workers with py-spy during a login phase")
     parser.add_argument("--own-redis", action="store_true",
                         help="start a private redis-server on a free port for this run (nothing else can flush it)")
     parser.add_argument("--sessions", choices=["db", "cache"], default="db",
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     t0 = time.perf_counter()
     try:
-        runner.run_all(cfg, only, results, out_dir, stamp)
+        runner.run_all(cfg, only, results, out_dir, stamp, py_spy=args.py_spy)
     except KeyboardInterrupt:
         results["interrupted"] = True
     except Exception:  # noqa: BLE001 - the partial results are still written

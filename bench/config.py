@@ -25,6 +25,10 @@ class Config:
     waiters_sample: int  # waiters woken (through the phone API) while the others wait
     waiters_ramp_per_s: int
     profile_logins: int
+    typical_pairs: int = 2  # typical site: login phases, each between two bare phases
+    typical_logins: int = 150  # per login phase
+    typical_bare: int = 600  # per bare phase
+    typical_partial: int = 150  # per "login stopped early" phase (per-step CPU)
     time_limit: float = 240.0  # per scenario phase: every phase is bounded in time as well as count
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,4 +50,5 @@ QUICK = Config(
     throughput_logins=100, throughput_bare=400,
     throughput_workers=8, monitor_logins=5, two_server_logins=30, growth_levels=(0, 2_000), growth_flows=30,
     waiters=300, waiters_sample=20, waiters_ramp_per_s=1000, profile_logins=10, time_limit=60.0,
+    typical_pairs=1, typical_logins=40, typical_bare=160, typical_partial=40,
 )
