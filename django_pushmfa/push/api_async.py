@@ -8,7 +8,6 @@ answering either way.
 """
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.cache import add_never_cache_headers
@@ -53,8 +52,7 @@ async def push_poll(request: HttpRequest, challenge_id: str) -> HttpResponse:
 async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
     try:
         wait = parse_wait(request.GET.get("wait"))
-        await sync_to_async(_check_poller)(request)
-        result = await flows.apoll(request, challenge_id, wait)
+        result = await flows.apoll(request, challenge_id, wait, check=lambda: _check_poller(request))
     except Exception as exc:  # noqa: BLE001 - mapped to the contract's errors; anything else re-raised
         return _error(exc)
     response = JsonResponse(result.as_json())
