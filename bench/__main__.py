@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results folder")
     parser.add_argument("--waiters", type=int, help="concurrent waiters (default 10000, quick 300)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=N",
+                        help="override one size of the run (a field of bench/config.py), e.g. --set wake_longpoll=300")
     parser.add_argument("--py-spy", action="store_true",
                         help="typical: profile the workers with py-spy during a login phase")
     parser.add_argument("--own-redis", action="store_true",
@@ -41,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg: Config = QUICK if args.quick else DEFAULT
     if args.waiters:
         cfg = cfg.replace(waiters=args.waiters)
+    for item in args.set:
+        field, _, value = item.partition("=")
+        if not isinstance(cfg.as_dict().get(field), int | float) or not value.replace(".", "", 1).isdigit():
+            parser.error(f"--set {item}: expected FIELD=NUMBER with FIELD one of {', '.join(cfg.as_dict())}")
+        cfg = cfg.replace(**{field: type(cfg.as_dict()[field])(float(value))})
     only = [s for s in args.only.split(",") if s] or list(SCENARIOS)
     unknown = set(only) - set(SCENARIOS)
     if unknown:
