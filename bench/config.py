@@ -27,6 +27,10 @@ class Config:
     profile_logins: int
     slow_provider_starts: int  # push starts per server in the slow-provider scenario
     slow_provider_inline_starts: int  # the same with inline delivery (each waits 2 s)
+    typical_pairs: int = 2  # typical site: login phases, each between two bare phases
+    typical_logins: int = 150  # per login phase
+    typical_bare: int = 600  # per bare phase
+    typical_partial: int = 150  # per "login stopped early" phase (per-step CPU)
     time_limit: float = 240.0  # per scenario phase: every phase is bounded in time as well as count
 
     def as_dict(self) -> dict[str, Any]:
@@ -49,4 +53,5 @@ QUICK = Config(
     throughput_workers=8, monitor_logins=5, two_server_logins=30, growth_levels=(0, 2_000), growth_flows=30,
     waiters=300, waiters_sample=20, waiters_ramp_per_s=1000, profile_logins=10, slow_provider_starts=60,
     slow_provider_inline_starts=16, time_limit=60.0,
+    typical_pairs=1, typical_logins=40, typical_bare=160, typical_partial=40,
 )

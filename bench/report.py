@@ -116,6 +116,20 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             out.append((f"logins/s vs bare DRF/s ({kind})",
                         f"{_fmt(_g(t, 'logins', 'per_s'))} vs {_fmt(t.get('bare_per_s'))} = {_fmt(ratio)} bare/login",
                         "≤ 8 bare/login", _ok(ratio is not None and ratio <= 8)))
+    for kind in ("wsgi", "asgi"):
+        ty = _g(s, "typical", kind)
+        if ty and ty.get("bare_requests_per_login") is not None:
+            ratio, cpu_ratio = ty["bare_requests_per_login"], ty.get("cpu_bare_requests_per_login")
+            out.append((f"typical site ({kind}, 8 clients): bare/login, per pair",
+                        f"{' · '.join(_fmt(r) for r in ty['ratios'])} (mean {_fmt(ratio)})", "≤ 8 bare/login",
+                        _ok(ratio <= 8)))
+            out.append((f"typical site ({kind}): server CPU per login",
+                        f"{_fmt(ty.get('cpu_ms_per_login'))} ms vs {_fmt(ty.get('cpu_ms_per_bare'))} ms bare = "
+                        f"{_fmt(cpu_ratio)} bare/login", "≤ 8 bare/login",
+                        _ok(cpu_ratio is not None and cpu_ratio <= 8)))
+            if ty.get("step_cpu_in_bare_requests"):
+                out.append((f"typical site ({kind}): CPU per step, in bare requests",
+                            " · ".join(f"{k} {_fmt(v)}" for k, v in ty["step_cpu_in_bare_requests"].items()), "", ""))
     c = _g(s, "counts")
     if c and "steps" in c:
         total = c["login"]["redis_commands"]

@@ -141,17 +141,22 @@ def _save_sessions(datas: list[dict[str, Any]]) -> list[str]:
 
 def pending_sessions(user_ids: list[str]) -> list[BrowserSession]:
     """Sessions right after the password step of each user: "MFA pending", with a browser binding."""
+    from django.contrib.auth import get_user_model
+
     from django_pushmfa.internal import pending
 
     backend = settings.AUTHENTICATION_BACKENDS[0]
     now = time.time()
+    # Bound to the password hash as pending.begin() binds it (the seeded users share one hash).
+    users = get_user_model()._default_manager.filter(pk__in=set(user_ids)).only("pk", "password")
+    pw = {str(u.pk): pending.password_binding(u) for u in users}
     sessions, datas = [], []
     for uid in user_ids:
         csrf = _csrf_token()
         binding = secrets.token_urlsafe(24)
         data: dict[str, Any] = {
             pending.BINDING_KEY: binding,
-            pending.PENDING_KEY: {"user_id": uid, "backend": backend, "started_at": now, "next": ""},
+            pending.PENDING_KEY: {"user_id": uid, "backend": backend, "started_at": now, "next": "", "pw": pw[uid]},
         }
         if settings.CSRF_USE_SESSIONS:
             from django.middleware.csrf import CSRF_SESSION_KEY

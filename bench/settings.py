@@ -37,7 +37,17 @@ DATABASES["default"] = {
 BENCH_DB_POOL_MAX = int(os.environ.get("PUSHMFA_BENCH_DB_POOL_MAX", "12"))
 # PUSHMFA_BENCH_DB_POOL=0: per-thread persistent connections instead (to compare; not for ASGI).
 BENCH_DB_POOL = os.environ.get("PUSHMFA_BENCH_DB_POOL", "1") != "0"
-if BENCH_DB_POOL and django.VERSION >= (5, 1) and importlib.util.find_spec("psycopg_pool") is not None:
+# PUSHMFA_BENCH_SITE=typical: the "typical site" of issue 16 — persistent per-thread connections
+# (CONN_MAX_AGE=60, health checks on), no pool; everything else (database sessions, the example
+# site's middleware stack with messages, clickjacking and MFAMiddleware) is the example site's.
+BENCH_SITE = os.environ.get("PUSHMFA_BENCH_SITE", "bench")
+# Under ASGI (typical-asgi) Django's docs rule persistent connections out: a connection per request.
+if BENCH_SITE == "typical":
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif BENCH_SITE == "typical-asgi":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif BENCH_DB_POOL and django.VERSION >= (5, 1) and importlib.util.find_spec("psycopg_pool") is not None:
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": BENCH_DB_POOL_MAX, "timeout": 10}}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif BENCH_DB_POOL:

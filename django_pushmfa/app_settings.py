@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "CHALLENGE_TTL": 120,  # answer window, seconds (as the seed)
     "CHALLENGE_GRACE": 30,  # how long an answered challenge stays readable for the browser
     "LONG_POLL_MAX_WAIT": 30,
+    # a long poll that sees no change ends up to this fraction of its wait early, at random: the
+    # re-polls of many waiting browsers spread out instead of arriving in waves (0: exactly ``wait``)
+    "LONG_POLL_JITTER": 0.2,
     "ASYNC_POLL": False,  # True (ASGI sites): poll_url points at the native async poll view
     # --- number matching
     "NUMBER_MODE": "choices",  # "choices" (pick among decoys) or "entry" (type it)

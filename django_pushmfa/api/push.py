@@ -152,14 +152,14 @@ async def push_poll(request: HttpRequest, challenge_id: str) -> HttpResponse:
 async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
     try:
         wait = parse_wait(request.GET.get("wait"))
-        await sync_to_async(_check_poller)(request)
-        result = await flows.apoll(request, challenge_id, wait)
+        result = await flows.apoll(request, challenge_id, wait, check=lambda: _check_poller(request))
     except Exception as exc:  # mapped to the contract's errors; anything else re-raised
         return _error(exc)
     response = JsonResponse(result.as_json())
     if result.done is not None:
         result.done.apply(response)
     return response
+
 
 urlpatterns = [
     # browser endpoints (login in progress)

@@ -375,3 +375,16 @@ def test_store_outage_fails_closed(user, device, browser, settings):
     with pytest.raises(ChallengeStoreUnavailable):
         challenges.respond(device, "00000000-0000-4000-8000-000000000000", "deny", None)
     assert locmem.outbox == []
+
+
+def test_long_poll_windows_are_spread_out(settings):
+    # Re-polls of browsers that began waiting together do not come back together.
+    settings.PUSHMFA_LONG_POLL_MAX_WAIT = 30
+    settings.PUSHMFA_LONG_POLL_JITTER = 0.2
+    waits = [challenges._wait_seconds(30) for _ in range(200)]
+    assert all(24.0 <= w <= 30.0 for w in waits)
+    assert max(waits) - min(waits) > 3  # 200 draws over 6 s: never bunched
+    assert challenges._wait_seconds(0) == 0
+    assert challenges._wait_seconds(99) <= 30
+    settings.PUSHMFA_LONG_POLL_JITTER = 0
+    assert {challenges._wait_seconds(30) for _ in range(20)} == {30.0}

@@ -8,6 +8,7 @@ finding it consumed: an approved login is never lost, and never completed twice.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,13 +69,32 @@ def poll(
 
 
 async def apoll(
-    request: HttpRequest, challenge_id: str, wait: float = 0, *, purpose: login_flow.Purpose = login_flow.LOGIN
+    request: HttpRequest,
+    challenge_id: str,
+    wait: float = 0,
+    *,
+    purpose: login_flow.Purpose = login_flow.LOGIN,
+    check: Callable[[], None] | None = None,
 ) -> PollResult:
-    """:func:`poll` for async views: the wait never blocks the event loop."""
+    """:func:`poll` for async views: the wait never blocks the event loop, nor holds a thread busy.
+
+    ``check`` (sync: who may poll) runs in the same hop to the request's thread as the read; the
+    whole poll takes two such hops (one when it does not wait), whatever it waits for.
+    """
     from asgiref.sync import sync_to_async
 
-    challenge = await challenges.await_for_browser(request, challenge_id, wait)
+    if not wait:
+        return await sync_to_async(_checked_poll)(request, challenge_id, check, purpose)
+    challenge = await challenges.await_for_browser(request, challenge_id, wait, check=check)
     return await sync_to_async(finish)(request, challenge, purpose=purpose)
+
+
+def _checked_poll(
+    request: HttpRequest, challenge_id: str, check: Callable[[], None] | None, purpose: login_flow.Purpose
+) -> PollResult:
+    if check is not None:
+        check()
+    return poll(request, challenge_id, 0, purpose=purpose)
 
 
 def finish(
