@@ -9,7 +9,6 @@ to 30 s. It works under WSGI too. ``POST api/push/`` points its ``poll_url`` the
 """
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import path, reverse
