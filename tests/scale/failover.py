@@ -122,8 +122,8 @@ def figures(wave: Wave) -> dict:
     first = wave.first_success_after(wave.promoted_at)
     in_flight = [a for a in wave.attempts if a.started < wave.killed_at < (a.ended or 1e18)]
     return {
-        # logins that started before the kill and ended after the promotion: they waited it out
-        "spanned_failover": sum(1 for a in in_flight if a.ended > wave.promoted_at),
+        # logins running when the replica was promoted (begun before it, done after it)
+        "spanned_failover": sum(1 for a in wave.attempts if a.started < wave.promoted_at < a.ended),
         "slowest_login_s": round(max(a.ended - a.started for a in wave.attempts), 3),
         "logins": len(wave.attempts),
         "succeeded": sum(1 for a in wave.attempts if a.logged_in),
