@@ -311,7 +311,8 @@ class ClusterTopology:
             "BACKEND": "django_pushmfa.push.store.cluster_cache.RedisClusterCache",
             "LOCATION": self.startup_nodes,
             "KEY_PREFIX": key_prefix,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
+            # per node; redis-py's default (100) is less than the 200 threads of the race tests
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2, "max_connections": 1000},
         }
 
     def close(self) -> None:

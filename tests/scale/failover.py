@@ -27,7 +27,8 @@ class Attempt:
     failed_step: str | None = None  # "start" | "fetch" | "approve" | "poll"
     status: int | None = None  # of the failed step
     code: str | None = None  # the failed step's error code
-    approved: bool = False  # the phone's approve answered 200
+    approve_sent: bool = False  # the phone sent its approval with the right number
+    approved: bool = False  # ... and it answered 200
     logged_in: bool = False
 
 
@@ -66,8 +67,13 @@ def one_login(user, password: str) -> Attempt:
     fetched = user.phone.challenge(challenge["challenge_id"])
     if fetched.status_code != 200:
         return fail("fetch", fetched)
+    attempt.approve_sent = True
     approved = user.phone.approve(challenge["challenge_id"], challenge["display_number"])
     if approved.status_code != 200:
+        # The answer's outcome is unknown to the phone (the primary may have applied it and died
+        # before replying): the browser still asks, as a real one keeps polling.
+        poll(browser, challenge["challenge_id"])
+        attempt.logged_in = is_logged_in(browser)
         return fail("approve", approved)
     attempt.approved = True
     polled = poll(browser, challenge["challenge_id"])
@@ -122,26 +128,40 @@ def figures(wave: Wave) -> dict:
     first = wave.first_success_after(wave.promoted_at)
     in_flight = [a for a in wave.attempts if a.started < wave.killed_at < (a.ended or 1e18)]
     return {
-        # logins that started before the kill and ended after the promotion: they waited it out
-        "spanned_failover": sum(1 for a in in_flight if a.ended > wave.promoted_at),
+        # logins running when the replica was promoted (begun before it, done after it)
+        "spanned_failover": sum(1 for a in wave.attempts if a.started < wave.promoted_at < a.ended),
         "slowest_login_s": round(max(a.ended - a.started for a in wave.attempts), 3),
         "logins": len(wave.attempts),
         "succeeded": sum(1 for a in wave.attempts if a.logged_in),
         "failed_503": sum(1 for a in wave.attempts if a.status == 503),
         "in_flight_at_kill": len(in_flight),
         "in_flight_logged_in": sum(1 for a in in_flight if a.logged_in),
+        # the phone's approval failed (503, or 409 when a retry found it applied) but it had been
+        # applied: the browser logged in on the user's own approval
+        "approval_reply_lost_logged_in": sum(1 for a in wave.attempts if a.logged_in and not a.approved),
         "promotion_s_after_kill": round(wave.promoted_at - wave.killed_at, 3),
         "first_login_s_after_promotion": round(first.ended - wave.promoted_at, 3) if first else None,
         "first_login_s_after_kill": round(first.ended - wave.killed_at, 3) if first else None,
     }
 
 
+#: What a request may answer while the store fails over: the store is unavailable; or, for the
+#: phone's answer, the challenge is already resolved (a client retry after the dead primary applied it
+#: without replying) or gone (created on the old primary and not yet replicated).
+FAILOVER_ANSWERS = {(503, "service_unavailable")}
+FAILOVER_ANSWERS_IN_FLIGHT = {(409, "challenge_resolved"), (404, "not_found")}
+
+
 def assert_failed_closed(wave: Wave) -> None:
-    """Every failure was ``503 service_unavailable``; nobody was logged in without their phone's
-    approval of that very challenge answered 200; after the promotion, logins succeed again."""
+    """Every failure is one the contract allows for an outage (never a 500); nobody was logged in
+    unless their phone sent the approval with the right number for that very challenge; after the
+    promotion, logins succeed again."""
     for attempt in wave.attempts:
         if attempt.failed_step is not None:
-            assert (attempt.status, attempt.code) == (503, "service_unavailable"), attempt
+            allowed = set(FAILOVER_ANSWERS)
+            if attempt.started < wave.promoted_at:
+                allowed |= FAILOVER_ANSWERS_IN_FLIGHT
+            assert (attempt.status, attempt.code) in allowed, attempt
         if attempt.logged_in:
-            assert attempt.approved, attempt
+            assert attempt.approve_sent, attempt
     assert wave.first_success_after(wave.promoted_at) is not None, "no login succeeded after the promotion"

@@ -159,7 +159,8 @@ class ChallengeStore(ABC):
 
     Every method raises :class:`~django_pushmfa.exceptions.ChallengeStoreUnavailable` when the
     backing cache cannot be reached (the login fails closed). Implementations: ``cache`` (any Django
-    cache, correct within one process) and ``redis`` (atomic Lua scripts, pub/sub wake).
+    cache, correct within one process), ``redis`` (atomic Lua scripts, pub/sub wake; standalone or
+    Sentinel) and ``cluster`` (the same scripts in one hash slot each, sharded pub/sub wake).
     """
 
     def __init__(self, alias: str) -> None:

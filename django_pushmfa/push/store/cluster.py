@@ -39,6 +39,8 @@ from .waiters import RECHECK, Change, Watch, hub
 
 logger = logging.getLogger("django_pushmfa")
 
+SCRIPTS = ("SAVE", "SWAP", "HIT", "RESOLVE", "RESPOND", "PENALTY", "CLAIM", "LIFT")  # what this store runs
+
 
 class RedisClusterChallengeStore(RedisChallengeStore):
     PUBLISH = "SPUBLISH"
@@ -57,7 +59,13 @@ class RedisClusterChallengeStore(RedisChallengeStore):
         cache = self.cache
         if not isinstance(cache, RedisClusterCache):
             raise ChallengeStoreUnavailable(f"cache {self.alias!r} is not a RedisClusterCache")
-        return self._call(lambda: cache._cache.get_client(write=True))
+        client = self._call(lambda: cache._cache.get_client(write=True))
+        if not getattr(client, "_pushmfa_scripts", False):
+            # Load every script on every primary once per client, so that no request pays for a
+            # NOSCRIPT round trip to all primaries (a promoted replica still reloads on NOSCRIPT).
+            self._call(lambda: [client.script_load(self._script(name).script) for name in SCRIPTS])
+            client._pushmfa_scripts = True
+        return client
 
     @property
     def cache_settings(self) -> dict:
@@ -161,7 +169,7 @@ class ClusterListener(Listener):
     """
 
     _instances: dict[tuple[str, str], Listener] = {}
-    POLL = 0.1  # seconds a reader's read blocks: the longest a new subscription waits to be sent
+    POLL = 0.05  # seconds a busy reader's read blocks: the longest a new subscription waits to be sent
 
     def __init__(self, store: RedisClusterChallengeStore) -> None:
         super().__init__(store)
@@ -270,13 +278,16 @@ class _NodeReader(threading.Thread):
         self._requests: list[tuple[bool, str]] = []
         self._lock = threading.Lock()
         self._halt = threading.Event()
+        self._wake = threading.Event()  # an idle reader (nothing subscribed) sleeps on it
 
     def request(self, subscribe: bool, channel: str) -> None:
         with self._lock:
             self._requests.append((subscribe, channel))
+        self._wake.set()
 
     def stop(self) -> None:
         self._halt.set()
+        self._wake.set()
         if self is not threading.current_thread():
             self.join(timeout=5)
 
@@ -285,6 +296,10 @@ class _NodeReader(threading.Thread):
             while not self._halt.is_set():
                 with self._lock:
                     requests, self._requests = self._requests, []
+                    self._wake.clear()
+                if not requests and not self.pubsub.shard_channels:
+                    self._wake.wait(1.0)  # idle: a request wakes it at once
+                    continue
                 for subscribe, channel in requests:
                     if subscribe:
                         self.pubsub.ssubscribe(channel)

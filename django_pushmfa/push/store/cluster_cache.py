@@ -9,11 +9,12 @@ this backend gives those a cache on the same cluster, and the Cluster challenge 
         "BACKEND": "django_pushmfa.push.store.cluster_cache.RedisClusterCache",
         "LOCATION": ["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"],  # any nodes: the rest is discovered
         "KEY_PREFIX": "pushmfa",  # no "{" or "}": keys must keep their own hash tags
-        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 0.5},  # RedisCluster keyword arguments
+        # RedisCluster keyword arguments (max_connections: per node, redis-py's default is 100)
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 0.5, "max_connections": 200},
     }
     PUSHMFA_CACHE_ALIAS = "pushmfa"
 
-It is Django's ``RedisCache`` with one shared ``RedisCluster`` client per process; the multi-key
+It is Django's ``RedisCache`` with one shared ``RedisCluster`` client per process (and configuration); the multi-key
 operations go key by key (``get_many``: ``MGET`` per slot), so keys spread over every primary.
 """
 from __future__ import annotations
@@ -23,28 +24,35 @@ from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
+#: One ``RedisCluster`` per process and configuration: Django makes a cache object per thread, and a
+#: new cluster client costs a slot-map discovery (``CLUSTER SLOTS``, ``COMMAND``) and new connections.
+_clients: dict[str, Any] = {}
+_guard = threading.Lock()
+
 
 class RedisClusterCacheClient(RedisCacheClient):
     def __init__(self, servers: list[str], **options: Any) -> None:
         serializer = options.pop("serializer", None)
         super().__init__(servers, serializer=serializer)
         self._cluster_options = options
-        self._cluster: Any = None
-        self._guard = threading.Lock()
+        self._key = repr((list(servers), sorted(options.items())))
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        """The process's one ``RedisCluster`` (thread-safe; it routes each command to its slot's node)."""
-        if self._cluster is None:
+        """The process's ``RedisCluster`` for this configuration (thread-safe; it routes each command
+        to the node that serves its slot)."""
+        client = _clients.get(self._key)
+        if client is None:
             from redis.cluster import ClusterNode, RedisCluster
 
-            with self._guard:
-                if self._cluster is None:
+            with _guard:
+                client = _clients.get(self._key)
+                if client is None:
                     nodes = []
                     for server in self._servers:
                         url = self._lib.connection.parse_url(server)
                         nodes.append(ClusterNode(url.get("host", "127.0.0.1"), int(url.get("port", 6379))))
-                    self._cluster = RedisCluster(startup_nodes=nodes, **self._cluster_options)
-        return self._cluster
+                    client = _clients[self._key] = RedisCluster(startup_nodes=nodes, **self._cluster_options)
+        return client
 
     def get_many(self, keys: Any) -> dict:
         keys = list(keys)
