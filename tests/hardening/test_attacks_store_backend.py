@@ -15,7 +15,6 @@ import pytest
 from django_pushmfa.push.store import REDIS_STORE, get_store, store_class
 from django_pushmfa.push.store.base import PENDING, Challenge, RateLimit, new_challenge_id
 
-
 PROCESSES = 8
 PER_PROCESS = 4
 LIMIT = 5
