@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.cache import add_never_cache_headers
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
@@ -43,6 +44,14 @@ class PushMFAAPIView(APIView):
 
     def get_exception_handler(self):  # noqa: ANN201 - DRF signature
         return exception_handler
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Every answer is about one user's login or account (pairing tokens, backup codes): no cache
+        # may keep a copy. A view that set its own Cache-Control keeps it.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 class UnknownAPIPathView(PushMFAAPIView):

@@ -2,7 +2,8 @@
 
 ``get_store()`` returns the store for ``PUSHMFA_CACHE_ALIAS``: the class named by
 ``PUSHMFA_CHALLENGE_STORE``, or, when that is None, the Redis store for a Redis cache (django-redis
-or Django's own ``RedisCache``) and the generic cache store for any other cache. One instance per (class, alias) per process.
+or Django's own ``RedisCache``) and the generic cache store for any other cache. One instance per
+(class, alias) per process.
 """
 from __future__ import annotations
 
