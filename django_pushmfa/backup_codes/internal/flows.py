@@ -87,4 +87,5 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
 
 def _fail(request: HttpRequest, user: Any) -> NoReturn:
     throttle.record_failure(user, request, method="backup_codes", stage="login")
+    services.alert_second_step_failed(user, request, "code")
     raise InvalidCode()
