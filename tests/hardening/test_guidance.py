@@ -90,6 +90,8 @@ def test_consecutive_failed_codes_lock_typed_codes(ceiling, totp_user, password)
     right = json_post(browser, API + "totp/verify/", {"code": pyotp.TOTP(totp_user.totp_secret).now()})
     assert right.status_code == 403 and right.json()["code"] == "method_not_available"
     assert json_post(browser, API + "backup-codes/verify/", {"code": "abcd-efgh-jkmn-pqrs"}).status_code == 403
+    page = browser.post("/mfa/authenticate/", {"action": "totp", "code": pyotp.TOTP(totp_user.totp_secret).now()})
+    assert page.status_code == 403 and b"locked" in page.content
     assert not is_logged_in(browser)
     # A later login, a day later, is still locked: the ceiling is not a cache entry that expires.
     from django.core.cache import caches
