@@ -210,21 +210,19 @@ class DeviceSignatureAuthentication(BaseAuthentication):
 
 
 # The nonce store's epoch: since when it holds every nonce it accepted. A store that lost its data
-# (a Redis restart without persistence) has none; the first request that notices sets it to now,
-# less a second for a request in flight, and requests signed before it are refused: the lost store
-# may have seen them.
+# (a Redis restart without persistence) has none; a request signed before the epoch is refused: the
+# lost store may have seen it. On Redis the epoch is the server's start (``INFO`` uptime, read once
+# after a restart), so requests signed after the restart pass however slow their network; on other
+# caches it is the moment the empty store was noticed, less a second for a request in flight.
 NONCE_EPOCH_KEY = "pushmfa:nonce-epoch"
 EPOCH_GRACE = 1
-# KEYS: epoch, nonce. ARGV: now (whole seconds), the request's ts, the nonce's TTL.
-# Returns 1 (new nonce), 0 (seen nonce) or -1 (signed before the epoch).
+# KEYS: epoch, nonce. ARGV: the request's ts, the nonce's TTL.
+# Returns 1 (new nonce), 0 (seen nonce), -1 (signed before the epoch) or -2 (no epoch yet).
 NONCE_SCRIPT = """
 local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = tostring(tonumber(ARGV[1]) - tonumber(ARGV[4]))
-  redis.call('SET', KEYS[1], epoch)
-end
-if tonumber(ARGV[2]) < tonumber(epoch) then return -1 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return 1 end
+if not epoch then return -2 end
+if tonumber(ARGV[1]) < tonumber(epoch) then return -1 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 1 end
 return 0
 """
 _nonce_script: Any = None
@@ -232,24 +230,29 @@ _nonce_script: Any = None
 
 def remember_nonce(key: str, ts: int, ttl: int) -> bool | None:
     """Record nonce ``key`` of a request signed at ``ts``: True when new and signed after the store's
-    epoch, False otherwise, None when the cache answered nothing. One round trip on Redis."""
+    epoch, False otherwise, None when the cache answered nothing. One round trip on Redis (two more,
+    once, after the server restarted)."""
     from ..internal import redis_client
 
     alias = app_settings.CACHE_ALIAS
     cache = caches[alias]
-    now = int(time.time())
     if redis_client.is_redis_alias(alias):
         global _nonce_script
         if _nonce_script is None:
             from redis.commands.core import Script
 
             _nonce_script = Script(None, NONCE_SCRIPT.encode())
+        client = redis_client.raw_client(alias)
         keys = [cache.make_key(NONCE_EPOCH_KEY), cache.make_key(key)]
-        result = _nonce_script(keys=keys, args=[now, ts, ttl, EPOCH_GRACE], client=redis_client.raw_client(alias))
-        return int(result) == 1
+        result = int(_nonce_script(keys=keys, args=[ts, ttl], client=client))
+        if result == -2:
+            started = int(time.time()) - int(client.info("server")["uptime_in_seconds"]) - EPOCH_GRACE
+            client.set(keys[0], started, nx=True)
+            result = int(_nonce_script(keys=keys, args=[ts, ttl], client=client))
+        return result == 1
     epoch = cache.get(NONCE_EPOCH_KEY)
     if epoch is None:
-        cache.add(NONCE_EPOCH_KEY, now - EPOCH_GRACE, None)
+        cache.add(NONCE_EPOCH_KEY, int(time.time()) - EPOCH_GRACE, None)
         epoch = cache.get(NONCE_EPOCH_KEY)
         if epoch is None:
             return None
