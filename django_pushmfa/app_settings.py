@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "NUMBER_MODE": "choices",  # "choices" (pick among decoys) or "entry" (type it)
     "NUMBER_DIGITS": 2,  # 2..6
     "NUMBER_CHOICES": 3,  # numbers shown in "choices" mode, the right one included
+    "NUMBER_MATCHING_PROFILE": None,  # "cisa" or "nist": enforce entry mode and enough digits (pushmfa.W020)
     # --- fatigue defences
     "PUSH_RATE_LIMIT_USER": (5, 900),  # pushes started per user per window (count, seconds)
     "PUSH_RATE_LIMIT_IP": (20, 900),  # pushes started per client IP per window
@@ -91,9 +92,12 @@ DEFAULTS: dict[str, Any] = {
     # --- alerts (each can be turned off)
     "ALERTS": {
         "backup_code_used": True,
+        "codes_locked": True,
         "credential_added": True,
         "credential_revoked": True,
+        "mfa_reset": True,
         "push_suspended": True,
+        "second_step_failed": True,
         "wrong_number": True,
     },
     # --- admin

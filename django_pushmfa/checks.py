@@ -156,7 +156,7 @@ def _is_password_class(path: str) -> bool:
     return path in DRF_PASSWORD_CLASSES or (isinstance(cls, type) and issubclass(cls, BasicAuthentication))
 
 
-# --- challenge store and number matching (W001, E002) ---------------------------------------------
+# --- challenge store and number matching (W001, E002, W013) ---------------------------------------
 PROCESS_LOCAL_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
@@ -166,11 +166,12 @@ PROCESS_LOCAL_CACHES = (
 
 @checks.register(checks.Tags.security)
 def check_challenge_store(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """W001: push challenges on a process-local cache outside DEBUG; E002: bad number matching."""
+    """W001: push challenges on a process-local cache outside DEBUG; E002: bad number matching;
+    W013: number matching weaker than a guideline asks."""
     from django.conf import settings
 
     from .app_settings import app_settings
-    from .push.internal.numbers import MAX_DIGITS, MIN_DIGITS, MODES, number_space
+    from .push.internal.numbers import MAX_DIGITS, MIN_DIGITS, MODES, PROFILES, effective_policy, number_space
     from .push.store import CACHE_STORE, store_class
 
     messages: list[checks.CheckMessage] = []
@@ -187,7 +188,16 @@ def check_challenge_store(app_configs=None, **kwargs) -> list[checks.CheckMessag
                 id="pushmfa.W001",
             )
         )
-    digits, count, mode = app_settings.NUMBER_DIGITS, app_settings.NUMBER_CHOICES, app_settings.NUMBER_MODE
+    profile = app_settings.NUMBER_MATCHING_PROFILE
+    if profile is not None and profile not in PROFILES:
+        messages.append(
+            checks.Error(
+                f"PUSHMFA_NUMBER_MATCHING_PROFILE must be None or one of {', '.join(PROFILES)} (is {profile!r}).",
+                id="pushmfa.E002",
+            )
+        )
+        return messages
+    mode, digits, count = effective_policy()
     problems = []
     if not isinstance(digits, int) or not MIN_DIGITS <= digits <= MAX_DIGITS:
         problems.append(f"PUSHMFA_NUMBER_DIGITS must be an integer from {MIN_DIGITS} to {MAX_DIGITS} (is {digits!r}).")
@@ -198,7 +208,32 @@ def check_challenge_store(app_configs=None, **kwargs) -> list[checks.CheckMessag
     elif isinstance(digits, int) and MIN_DIGITS <= digits <= MAX_DIGITS and count > number_space(digits)[1]:
         problems.append(f"PUSHMFA_NUMBER_CHOICES ({count}) is more than there are {digits}-digit numbers.")
     messages += [checks.Error(problem, id="pushmfa.E002") for problem in problems]
+    if not problems:
+        messages += _number_matching_guidance(mode, digits)
     return messages
+
+
+def _number_matching_guidance(mode: str, digits: int) -> list[checks.CheckMessage]:
+    """W013: the number matching the configuration gives falls short of a guideline (named)."""
+    from .push.internal.numbers import PROFILES
+
+    short = []
+    nist_mode, nist_digits = PROFILES["nist"]
+    if mode != nist_mode or digits < nist_digits:
+        short.append(f"NIST SP 800-63B rev. 4 (the number typed on the phone, {nist_digits} digits)")
+    if mode != PROFILES["cisa"][0]:
+        short.append("CISA's number matching guidance (the user types the number; no picking)")
+    if not short:
+        return []
+    shown = f"pick 1 of several {digits}-digit numbers" if mode == "choices" else f"type a {digits}-digit number"
+    return [
+        checks.Warning(
+            f"Push number matching ({shown}) falls short of {' and '.join(short)}.",
+            hint='Set PUSHMFA_NUMBER_MATCHING_PROFILE = "nist" (or "cisa"), or silence pushmfa.W013 to keep '
+            "the usability default deliberately; docs/security.md says what each mode is worth.",
+            id="pushmfa.W013",
+        )
+    ]
 
 
 # --- push delivery (E001) -------------------------------------------------------------------------

@@ -1,15 +1,25 @@
 """Shared fixtures. Store and flow tests that must hold on both challenge stores take ``any_store``."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.cache import caches
+
+from django_pushmfa.api.authentication import NONCE_EPOCH_KEY
 
 
 @pytest.fixture(autouse=True)
 def _clean_caches():
     """Each test starts with empty caches (the real Redis one included) and an empty push outbox."""
-    for alias in ("default", "redis", "redis-builtin", "locmem"):
+    aliases = ("default", "redis", "redis-builtin", "locmem")
+    for alias in aliases:  # several aliases may share one Redis database: clear them all first
         caches[alias].clear()
+    for alias in aliases:
+        # A nonce store that has been up for an hour: a fresh one refuses requests signed before it
+        # started (tests/hardening/test_attacks_replay_restart.py), which would refuse the skewed
+        # timestamps tests send on purpose.
+        caches[alias].set(NONCE_EPOCH_KEY, int(time.time()) - 3600, None)
     try:
         from django_pushmfa.push.backends import locmem
 

@@ -125,7 +125,6 @@ REST_FRAMEWORK = {
 # The system checks for a process-local challenge cache are exercised in their own tests.
 # pushmfa.W011: rest_framework.authtoken is installed for the password-only path tests (tests/hardening).
 SILENCED_SYSTEM_CHECKS = ["pushmfa.W001", "pushmfa.W011"]
-SILENCED_SYSTEM_CHECKS = ["pushmfa.W001"]
 
 # Pushes are sent inside the request in most tests, which read the locmem outbox right after
 # ``POST api/push/``; tests/scale runs the default ("executor") and the task-queue delivery.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -59,6 +60,14 @@ class PushMFAAPIView(APIView):
         serializer = serializer_class(data=request.data, context=context or {})
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Every answer is about one user's login or account (pairing tokens, backup codes): no cache
+        # may keep a copy. A view that set its own Cache-Control keeps it.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 class PendingLoginAPIView(PushMFAAPIView):

@@ -57,7 +57,7 @@ SCHEMA_SETTINGS: dict[str, Any] = {
 ERROR_CODES: dict[int, tuple[str, ...]] = {
     400: ("invalid", "parse_error", "invalid_code", "invalid_pairing_token"),
     401: ("not_authenticated", "invalid_signature"),
-    403: ("mfa_required", "mfa_not_in_progress", "not_authenticated", "csrf_failed"),
+    403: ("mfa_required", "mfa_not_in_progress", "not_authenticated", "csrf_failed", "method_not_available"),
     404: ("not_found",),
     409: ("no_push_device", "challenge_resolved", "wrong_number"),
     410: ("challenge_expired",),

@@ -25,6 +25,8 @@ PENDING_KEY = "pushmfa_pending"
 # A random value bound to this browser's session; it survives the key rotation of login().
 BINDING_KEY = "pushmfa_binding"
 METHOD_KEY = "pushmfa_method"
+# Set once the "second step failed" alert went out for the login in progress (one email per login).
+ALERTED_KEY = "pushmfa_second_step_alerted"
 
 
 PASSWORD_SALT = "django_pushmfa.pending.password"
@@ -76,6 +78,7 @@ def begin(request: HttpRequest, user: Any, backend: str, next_url: str = "") -> 
     for key in (SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY):
         request.session.pop(key, None)
     request.session[BINDING_KEY] = secrets.token_urlsafe(24)
+    request.session.pop(ALERTED_KEY, None)
     state = {
         "user_id": str(user.pk),
         "backend": backend,

@@ -88,6 +88,9 @@ class AuthenticateView(View):
             response = self.render_step(request, method=method, errors={method: error}, status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
+        except exceptions.CodesLocked:
+            error = _("Codes are locked after too many wrong ones. Use another method, or ask for a reset.")
+            return self.render_step(request, method=method, errors={method: error}, status=403)
         except exceptions.InvalidCode:
             error = _("That code is not valid. Check it and try again.")
             # The mistyped code stays in the field, selected, to be corrected rather than retyped.

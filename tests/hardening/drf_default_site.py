@@ -61,7 +61,15 @@ def basic_view(request):
     return JsonResponse({"secret_of": user.get_username()})
 
 
+async def async_basic_view(request):
+    """The same, as an async view (the middleware's async path)."""
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(basic_view)(request)
+
+
 urlpatterns = [
+    path("plain/async-basic/", async_basic_view),
     path("drf/private/", Private.as_view()),
     path("drf/header-private/", HeaderPrivate.as_view()),
     path("drf/token-auth/", obtain_auth_token),

@@ -116,6 +116,21 @@ def test_a_plain_view_that_never_calls_login_gets_nothing(drf_default_site, enro
     assert response.status_code == 200 and response.json() == {"secret_of": "bob"}
 
 
+def test_an_async_view_that_never_calls_login_gets_nothing(drf_default_site, enrolled, plain, password):
+    """The same through the ASGI path (MFAMiddleware's async branch)."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    response = async_to_sync(AsyncClient().get)("/plain/async-basic/", headers=basic_header(enrolled, password))
+    assert response.status_code == 403 and b"alice" not in response.content
+    response = async_to_sync(AsyncClient().get)("/plain/async-basic/", headers=basic_header(plain, password))
+    assert response.status_code == 200
+
+
+def basic_header(user, password: str) -> dict:
+    return {"Authorization": basic(user.username, password)["HTTP_AUTHORIZATION"]}
+
+
 def test_refusals_leave_an_event(drf_default_site, enrolled, password):
     Client().get("/drf/private/", **basic(enrolled.username, password))
     event = SecurityEvent.objects.get(user=enrolled, kind=SecurityEvent.Kind.PASSWORD_ONLY_REFUSED)

@@ -85,4 +85,5 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
 
 def _fail(request: HttpRequest, user: Any) -> NoReturn:
     throttle.record_failure(user, request, method="backup_code", stage="login")
+    services.alert_second_step_failed(user, request, "code")
     raise InvalidCode()

@@ -355,6 +355,10 @@ def _after_response(
         signals.challenge_denied.send(sender=Challenge, challenge=challenge, user=user, device=device, reason=reason)
     if reason == "wrong_number":
         get_adapter().send_alert(user, "wrong_number", {"context": challenge.context, "device": device})
+    elif reason is not None:  # denied or reported: the password that started it was right
+        get_adapter().send_alert(
+            user, "second_step_failed", {"reason": reason, "ip": (challenge.context or {}).get("ip")}
+        )
     if result.suspended_until is not None:
         fatigue.on_suspended(
             user,

@@ -63,7 +63,8 @@ def accepted_window(tolerance: Any = None) -> tuple[int, int]:
 
     ``PUSHMFA_TOTP_TOLERANCE`` (or ``tolerance``) ``"previous"`` (the default): the current step and
     the one before, for a code typed just as it changed — a code then lives at most two periods
-    (ASVS 5, V6.5); an integer ``n``: ``n`` steps either side (``1``: the v1 default).
+    (OWASP ASVS 5 caps a code's lifetime); an integer ``n``: ``n`` steps either side (``1``: the v1
+    default).
     """
     value = app_settings.TOTP_TOLERANCE if tolerance is None else tolerance
     if value == "previous":

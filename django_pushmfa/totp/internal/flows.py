@@ -139,4 +139,6 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
 
 def _fail(request: HttpRequest, user: Any, *, stage: str) -> NoReturn:
     throttle.record_failure(user, request, method="totp", stage=stage)
+    if stage == "login":
+        services.alert_second_step_failed(user, request, "code")
     raise InvalidCode()

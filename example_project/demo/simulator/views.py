@@ -19,6 +19,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from django_pushmfa.app_settings import app_settings
+from django_pushmfa.push.internal.numbers import effective_policy
 from django_pushmfa.testing.phone import PhoneAPIError
 
 from ..models import SimulatedPhone
@@ -73,7 +74,7 @@ def page(request: HttpRequest) -> HttpResponse:
             "phones": phone_list,
             "phones_json": phone_list,
             "selected": selected,
-            "number_mode": app_settings.NUMBER_MODE,
+            "number_mode": effective_policy()[0],
         },
     )
 
