@@ -38,10 +38,14 @@ class DefaultMFAAdapter:
             return None
 
     def get_site_name(self, request: HttpRequest | None = None) -> str:
+        """``PUSHMFA_SITE_NAME``; unset: the current ``Site``'s name (django.contrib.sites) or the request's
+        host, and "Django" when neither is known (an alert sent outside a request, without the sites app)."""
+        if app_settings.SITE_NAME:
+            return str(app_settings.SITE_NAME)
         try:
             return get_current_site(request).name
         except Exception:
-            return getattr(settings, "PUSHMFA_SITE_NAME", "Django")
+            return "Django"
 
     def is_mfa_required(self, user: Any) -> bool:
         """Whether ``user`` must enroll before logging in (``PUSHMFA_REQUIRE_MFA`` by default)."""

@@ -15,6 +15,7 @@ from django.utils.module_loading import import_string
 DEFAULTS: dict[str, Any] = {
     # --- policy / extension points
     "ADAPTER": "django_pushmfa.adapter.DefaultMFAAdapter",
+    "SITE_NAME": None,  # the site's name in alerts, TOTP issuer, WebAuthn; None: the current Site's name
     "REQUIRE_MFA": False,  # send users without any credential to enrollment after the password step
     "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
     "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
