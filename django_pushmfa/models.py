@@ -217,6 +217,8 @@ class SecurityEvent(models.Model):
         MFA_FAILED = "mfa_failed", _("MFA attempt failed")
         SIGN_COUNT_REGRESSION = "webauthn_sign_count_regression", _("Security key sign count went back")
         BROWSER_TRUSTED = "browser_trusted", _("Browser remembered")
+        TOTP_SECRET_REENCRYPTED = "totp_secret_reencrypted", _("TOTP seed re-encrypted under a new key")
+        CREDENTIAL_IMPORTED = "credential_imported", _("Credential imported from another MFA package")
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(

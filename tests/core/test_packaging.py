@@ -45,4 +45,4 @@ def test_lowest_constraints_are_the_pyproject_floors():
         capture_output=True, text=True, check=True,
     ).stdout
     assert (REPO / ".ci" / "lowest-constraints.txt").read_text() == generated
-    assert "pyfcm==2.0.8" in generated and "webauthn==2.6" in generated and "qrcode==7.4.2" in generated
+    assert "pyfcm==2.0.9" in generated and "webauthn==2.6" in generated and "qrcode==7.4.2" in generated
