@@ -99,11 +99,12 @@ def save(user: Any, source: str, item: Imported) -> MFACredential:
 
 
 def default_label(method: str) -> str:
-    return {
+    labels: dict[str, str] = {
         MFACredential.Method.TOTP: _("Authenticator app"),
         MFACredential.Method.BACKUP_CODES: _("Backup codes"),
         MFACredential.Method.WEBAUTHN: _("Security key"),
-    }.get(method, method)
+    }
+    return labels.get(method, method)
 
 
 def iter_users(source: str, username: str | None) -> Iterator[Any]:
