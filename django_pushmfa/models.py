@@ -98,6 +98,8 @@ class PushDevice(models.Model):
     public_key = models.BinaryField(_("public key (DER SubjectPublicKeyInfo)"))
     key_type = models.CharField(_("key type"), max_length=10, choices=KeyType.choices)
     name = models.CharField(_("device name"), max_length=100, blank=True)
+    # The phone owner's language (a BCP 47 tag the app sent at registration): the push title's language.
+    language = models.CharField(_("language"), max_length=35, blank=True, default="")
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
     token_dead_at = models.DateTimeField(_("token reported dead at"), null=True, blank=True)
 

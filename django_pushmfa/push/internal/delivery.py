@@ -5,6 +5,7 @@ failure must not prevent the challenge from existing (the phone can still find i
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
@@ -56,15 +57,30 @@ def collapse_id_for(user_id: Any) -> str:
     return "pushmfa-" + salted_hmac("django_pushmfa.push.collapse_id", str(user_id)).hexdigest()[:16]
 
 
+def device_language(device: PushDevice) -> str | None:
+    """The site's supported language closest to the one the phone registered; None: the active one."""
+    if not device.language:
+        return None
+    try:
+        return translation.get_supported_language_variant(device.language.replace("_", "-").lower())
+    except LookupError:
+        return None
+
+
 def build_message(challenge: Challenge, device: PushDevice, *, now: float | None = None) -> PushMessage:
-    """The notification for ``challenge`` on ``device``: challenge id as data, no number, no choices."""
+    """The notification for ``challenge`` on ``device``: challenge id as data, no number, no choices.
+    Title and body are in the phone owner's language when the device registered one."""
     now = time.time() if now is None else now
-    location = (challenge.context or {}).get("location") or gettext("unknown location")
+    language = device_language(device)
+    with translation.override(language) if language else contextlib.nullcontext():
+        location = (challenge.context or {}).get("location") or gettext("unknown location")
+        title = gettext("Login request")
+        body = gettext("New login from %(location)s") % {"location": location}
     return PushMessage(
         device_token=device.push_token,
         platform=device.platform,
-        title=gettext("Login request"),
-        body=gettext("New login from %(location)s") % {"location": location},
+        title=title,
+        body=body,
         data={"type": CHALLENGE_PUSH_TYPE, "challenge_id": str(challenge.id)},
         ttl=max(1, math.ceil(challenge.expires_at - now)),
         collapse_id=collapse_id_for(challenge.user_id),
