@@ -51,7 +51,7 @@ def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwarg
     if request is None or getattr(request, COMPLETING_ATTR, False) or not hasattr(request, "session"):
         return
     backend_path = request.session.get(BACKEND_SESSION_KEY)
-    if not backend_requires_mfa(backend_path):
+    if backend_path is None or not backend_requires_mfa(backend_path):
         return
     from .internal.login import needs_mfa_step
 

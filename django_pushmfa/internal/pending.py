@@ -62,12 +62,12 @@ def begin(request: HttpRequest, user: Any, backend: str, next_url: str = "") -> 
     for key in (SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY):
         request.session.pop(key, None)
     request.session[BINDING_KEY] = secrets.token_urlsafe(24)
-    state = {"user_id": str(user.pk), "backend": backend, "started_at": time.time(), "next": next_url}
-    request.session[PENDING_KEY] = state
+    user_id, started_at = str(user.pk), time.time()
+    request.session[PENDING_KEY] = {"user_id": user_id, "backend": backend, "started_at": started_at, "next": next_url}
     from django.contrib.auth.models import AnonymousUser
 
     request.user = AnonymousUser()
-    return PendingLogin(state["user_id"], backend, state["started_at"], next_url)
+    return PendingLogin(user_id, backend, started_at, next_url)
 
 
 def get(request: HttpRequest) -> PendingLogin | None:

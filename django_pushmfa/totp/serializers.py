@@ -27,13 +27,16 @@ class TOTPSetupSerializer(serializers.Serializer):
 
 class TOTPConfirmSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField(required=False, max_length=100, help_text="Extension: a name for the credential.")
+    # A field named like Field.label: django-stubs types the attribute, DRF does not mind.
+    label = serializers.CharField(  # type: ignore[assignment]
+        required=False, max_length=100, help_text="Extension: a name for the credential."
+    )
 
 
 class CredentialSerializer(serializers.Serializer):
     id = serializers.CharField()
     method = serializers.ChoiceField(choices=["push", "totp", "webauthn", "backup_code"])
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # named like Field.label
     is_primary = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
@@ -57,5 +60,5 @@ class RegistrationBeginSerializer(serializers.Serializer):
 
 class WebAuthnCredentialSerializer(serializers.Serializer):
     credential = serializers.DictField(help_text="PublicKeyCredential JSON (may also be posted as the body itself).")
-    label = serializers.CharField(required=False, max_length=100)
+    label = serializers.CharField(required=False, max_length=100)  # type: ignore[assignment]  # named like Field.label
     remember_browser = serializers.BooleanField(required=False, default=False)

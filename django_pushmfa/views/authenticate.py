@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -44,7 +45,7 @@ class AuthenticateView(View):
 
     template_name = "pushmfa/authenticate.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.state = pending.get(request)
         self.user = self.state.get_user() if self.state is not None else None
         if self.user is None:
@@ -80,7 +81,7 @@ class AuthenticateView(View):
     def verify_code(self, request: HttpRequest, method: str) -> HttpResponse:
         from django.utils.module_loading import import_string
 
-        if not any(option.method == method for option in self.options()):
+        if not any(option.method == method for option in self.method_options()):
             return self.render_step(request, method=method, status=400)
         verify_login = import_string(CODE_FLOWS[method] + ".verify_login")
         code = request.POST.get("code", "")
@@ -139,7 +140,7 @@ class AuthenticateView(View):
         return self.render_step(request, method="push", challenge=challenge)
 
     # --- rendering -------------------------------------------------------------------------------
-    def options(self) -> list[MethodOption]:
+    def method_options(self) -> list[MethodOption]:
         if not hasattr(self, "_options"):
             self._options = get_mfa_options(self.user)
         return self._options
@@ -153,7 +154,7 @@ class AuthenticateView(View):
         challenge: Any = None,
         status: int = 200,
     ) -> HttpResponse:
-        options = self.options()
+        options = self.method_options()
         available = [o.method for o in options]
         chosen = method or request.GET.get("method") or ""
         if chosen not in available:
