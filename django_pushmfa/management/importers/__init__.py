@@ -107,6 +107,16 @@ def default_label(method: str) -> str:
     return labels.get(method, method)
 
 
+def backup_code_set(source_id: str, codes: list[str]) -> Imported:
+    """The unused codes of a source's code set, as one backup-code credential."""
+    return Imported(
+        MFACredential.Method.BACKUP_CODES,
+        source_id,
+        label=default_label(MFACredential.Method.BACKUP_CODES),
+        backup_codes=codes,
+    )
+
+
 def iter_users(source: str, username: str | None) -> Iterator[Any]:
     """The users with anything to import from ``source`` (or just ``username``)."""
     from django.contrib.auth import get_user_model

@@ -9,7 +9,7 @@ from typing import Any
 from django.apps import apps
 
 from ...models import MFACredential
-from . import Imported, Skipped, default_label
+from . import Imported, Skipped, backup_code_set, default_label
 
 
 def _model() -> Any:
@@ -41,12 +41,7 @@ def credentials(user: Any) -> Iterator[Imported | Skipped]:
         elif authenticator.type == model.Type.RECOVERY_CODES:
             codes = authenticator.wrap().get_unused_codes()
             if codes:
-                yield Imported(
-                    MFACredential.Method.BACKUP_CODES,
-                    source_id,
-                    label=default_label(MFACredential.Method.BACKUP_CODES),
-                    backup_codes=codes,
-                )
+                yield backup_code_set(source_id, codes)
         elif authenticator.type == model.Type.WEBAUTHN:
             yield _webauthn(authenticator, source_id)
         else:

@@ -10,7 +10,7 @@ from typing import Any
 from django.apps import apps
 
 from ...models import MFACredential
-from . import Imported, Skipped, default_label, hex_to_base32
+from . import Imported, Skipped, backup_code_set, default_label, hex_to_base32
 
 SUPPORTED_DIGITS = (6, 8)
 
@@ -61,11 +61,6 @@ def credentials(user: Any) -> Iterator[Imported | Skipped]:
         elif static_model is not None and isinstance(device, static_model):
             codes = list(device.token_set.values_list("token", flat=True))
             if codes:
-                yield Imported(
-                    MFACredential.Method.BACKUP_CODES,
-                    source_id,
-                    label=default_label(MFACredential.Method.BACKUP_CODES),
-                    backup_codes=codes,
-                )
+                yield backup_code_set(source_id, codes)
         else:
             yield Skipped(source_id, f"{type(device).__name__} has no counterpart in django-pushmfa")
