@@ -239,19 +239,15 @@ def _number_matching_guidance(mode: str, digits: int) -> list[checks.CheckMessag
 # --- push delivery (E001) -------------------------------------------------------------------------
 @checks.register(checks.Tags.security)
 def check_push_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """E001: a PUSHMFA_PUSH_BACKENDS entry whose BACKEND does not import, whose provider library (the
-    package's extra) is not installed, or whose OPTIONS the backend rejects. Without it no push for
-    that platform would ever leave the server."""
+    """E001: a PUSHMFA_PUSH_BACKENDS entry whose BACKEND does not import or whose provider library (the
+    package's extra) is not installed. Without it no push for that platform would ever leave the
+    server. Its OPTIONS (credential files) are checked by the deploy check below."""
     from django.core.exceptions import ImproperlyConfigured
 
-    from .app_settings import app_settings
-    from .exceptions import PushConfigurationError
     from .push.backends import load_backend_class
 
     messages: list[checks.CheckMessage] = []
-    backends = app_settings.PUSH_BACKENDS
-    platforms = list(backends) if isinstance(backends, dict) else ["fcm"]
-    for platform in platforms:
+    for platform in _platforms():
         try:
             backend_class = load_backend_class(platform)
         except ImproperlyConfigured as exc:
@@ -276,10 +272,39 @@ def check_push_backends(app_configs=None, **kwargs) -> list[checks.CheckMessage]
                     id="pushmfa.E001",
                 )
             )
-            continue
+    return messages
+
+
+def _platforms() -> list[str]:
+    from .app_settings import app_settings
+
+    backends = app_settings.PUSH_BACKENDS
+    return list(backends) if isinstance(backends, dict) else ["fcm"]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_push_backend_options(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """E001 (``check --deploy`` only): OPTIONS a backend rejects, such as a credential file (FCM service
+    account, APNs key or certificate) that is missing or unreadable. A deploy check, so that ``migrate``
+    and ``collectstatic`` in a build step without the secrets mounted are not blocked; the backend
+    raises the same error on its first push."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .app_settings import app_settings
+    from .exceptions import PushConfigurationError
+    from .push.backends import load_backend_class
+
+    messages: list[checks.CheckMessage] = []
+    for platform in _platforms():
+        try:
+            backend_class = load_backend_class(platform)
+        except ImproperlyConfigured:
+            continue  # reported by check_push_backends
+        if backend_class.check_library() is not None:
+            continue  # idem
         try:
             # Backends validate their options without network I/O; the instance is thrown away.
-            backend_class(backends[platform].get("OPTIONS") or {}).close()
+            backend_class(app_settings.PUSH_BACKENDS[platform].get("OPTIONS") or {}).close()
         except PushConfigurationError as exc:
             messages.append(
                 checks.Error(
@@ -468,3 +493,27 @@ def check_base_template(app_configs=None, **kwargs) -> list[checks.CheckMessage]
             )
         ]
     return []
+
+
+# --- messages (E016) ------------------------------------------------------------------------------
+@checks.register()
+def check_messages(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """E016: the account pages (TOTP setup, credential changes) report their outcome through
+    ``django.contrib.messages``; without its app and middleware those requests would fail after the
+    change was saved."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.contrib.messages.middleware import MessageMiddleware
+
+    middleware = [_import_or_none(path) for path in getattr(settings, "MIDDLEWARE", None) or []]
+    has_middleware = any(isinstance(cls, type) and issubclass(cls, MessageMiddleware) for cls in middleware)
+    if apps.is_installed("django.contrib.messages") and has_middleware:
+        return []
+    return [
+        checks.Error(
+            "django-pushmfa's account pages need django.contrib.messages (the app and its middleware).",
+            hint='Add "django.contrib.messages" to INSTALLED_APPS and '
+            '"django.contrib.messages.middleware.MessageMiddleware" to MIDDLEWARE (after SessionMiddleware).',
+            id="pushmfa.E016",
+        )
+    ]

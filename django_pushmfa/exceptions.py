@@ -54,6 +54,8 @@ class RateLimited(PushMFAError):
         super().__init__(f"Too many attempts ({scope}).")
         self.retry_after = max(1, int(retry_after))
         self.scope = scope
+        # Set by the challenge stores: True only for the first refusal in the limit's window.
+        self.first_in_window = False
 
 
 class InvalidCode(PushMFAError):

@@ -103,6 +103,8 @@ class PushDevice(models.Model):
     public_key = models.BinaryField(_("public key (DER SubjectPublicKeyInfo)"))
     key_type = models.CharField(_("key type"), max_length=10, choices=KeyType.choices)
     name = models.CharField(_("device name"), max_length=100, blank=True)
+    # The phone owner's language (a BCP 47 tag the app sent at registration): the push title's language.
+    language = models.CharField(_("language"), max_length=35, blank=True, default="")
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
     token_dead_at = models.DateTimeField(_("token reported dead at"), null=True, blank=True)
 
@@ -224,6 +226,8 @@ class SecurityEvent(models.Model):
         BROWSER_TRUSTED = "browser_trusted", _("Browser remembered")
         PASSWORD_ONLY_REFUSED = "password_only_refused", _("Password without the MFA step refused")
         CODES_LOCKED = "codes_locked", _("Typed codes locked after too many failures")
+        TOTP_SECRET_REENCRYPTED = "totp_secret_reencrypted", _("TOTP seed re-encrypted under a new key")
+        CREDENTIAL_IMPORTED = "credential_imported", _("Credential imported from another MFA package")
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(

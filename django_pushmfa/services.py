@@ -192,7 +192,8 @@ def _promote_new_primary(user: Any) -> None:
     active = MFACredential.objects.authenticating().for_user(user)
     if active.exists() and not active.filter(is_primary=True).exists():
         first = active.order_by("created_at").first()
-        MFACredential.objects.filter(pk=first.pk).update(is_primary=True)
+        if first is not None:
+            MFACredential.objects.filter(pk=first.pk).update(is_primary=True)
 
 
 def has_active_mfa(user: Any) -> bool:

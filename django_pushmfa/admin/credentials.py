@@ -175,7 +175,8 @@ class MFACredentialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         """The same confirmation for one credential, from its change page's "Revoke" button."""
         obj = self.get_object(request, object_id)
         if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # ModelAdmin's own helper for a missing object (private, so not in django-stubs).
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_revoke_permission(request, obj):
             from django.core.exceptions import PermissionDenied
 

@@ -5,7 +5,7 @@ only appends an inline and one read-only fieldset, so the host's own fields and 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -14,7 +14,6 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..app_settings import app_settings
@@ -54,7 +53,11 @@ class MFACredentialInline(ReadOnlyAdminMixin, admin.TabularInline):
         return display.status_text(obj)
 
 
-class MFAUserAdminMixin:
+# The mixin goes in front of a ModelAdmin: type-check it as one (its super() calls reach ModelAdmin).
+_UserAdminBase = admin.ModelAdmin if TYPE_CHECKING else object
+
+
+class MFAUserAdminMixin(_UserAdminBase):  # type: ignore[valid-type,misc]
     """Mix in first: ``class MyUserAdmin(MFAUserAdminMixin, UserAdmin)``.
 
     Adds :class:`MFACredentialInline` and a "Multi-factor authentication" fieldset (active methods,
@@ -94,7 +97,7 @@ class MFAUserAdminMixin:
         return cleaned
 
     @admin.display(description=_("Summary"))
-    def pushmfa_summary(self, obj: Any) -> SafeString:
+    def pushmfa_summary(self, obj: Any) -> str:
         if obj is None or obj.pk is None:
             return "—"
         active = list(MFACredential.objects.active().for_user(obj).values_list("method", flat=True))

@@ -60,6 +60,7 @@ class RegisterDeviceView(PushMFAAPIView):
                 push_token=data["push_token"],
                 public_key_der=data["public_key"],
                 name=data["name"],
+                language=data["language"],
                 request=request._request,
             )
         except UnsupportedKey:

@@ -23,6 +23,7 @@ from .fields import StrictCharField
 # Push tokens from FCM and APNs are visible ASCII (no spaces); anything else is not a token.
 PUSH_TOKEN_RE = re.compile(r"[\x21-\x7e]{1,512}")
 NUMBER_RE = re.compile(r"[0-9]{1,6}")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
 def clean_push_token(platform: str, value: str) -> str:
@@ -68,6 +69,15 @@ class RegisterDeviceSerializer(serializers.Serializer):
         max_length=1024, trim_whitespace=False, help_text="Standard base64 of a DER SubjectPublicKeyInfo."
     )
     name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    language = StrictCharField(
+        max_length=35, required=False, allow_blank=True, default="",
+        help_text="Optional BCP 47 language tag of the phone (\"de\", \"pt-BR\"): the language of its push titles.",
+    )
+
+    def validate_language(self, value: str) -> str:
+        if value and not LANGUAGE_TAG.fullmatch(value):
+            raise serializers.ValidationError(_("Not a language tag such as “de” or “pt-BR”."))
+        return value
 
     def validate_public_key(self, value: str) -> bytes:
         """Decode and load the key (P-256 or Ed25519). Returns the DER bytes as sent."""

@@ -96,6 +96,7 @@ def redeem_pairing_token(
     push_token: str,
     public_key_der: bytes,
     name: str = "",
+    language: str = "",
     request: HttpRequest | None = None,
 ) -> PushDevice:
     """Turn a pairing token into a push device of its user. Raises ``InvalidPairingToken``.
@@ -141,6 +142,7 @@ def redeem_pairing_token(
             public_key=public_key_der,
             key_type=key_type,
             name=name,
+            language=language,
             last_seen_at=now,
         )
         services.record_event(

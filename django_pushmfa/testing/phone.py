@@ -84,9 +84,10 @@ class PhoneKey:
 
     def sign(self, message: bytes) -> bytes:
         """P-256: DER-encoded ECDSA over SHA-256 of ``message``; Ed25519: the 64-byte signature."""
-        if self.key_type == "p256":
-            return self._private_key.sign(message, ec.ECDSA(hashes.SHA256()))
-        return self._private_key.sign(message)
+        key = self._private_key
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(message, ec.ECDSA(hashes.SHA256()))
+        return key.sign(message)
 
     def to_pem(self) -> str:
         """The private key as unencrypted PKCS#8 PEM, for a simulator that must keep it. Secret!"""

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -40,7 +41,7 @@ class AuthenticateView(View):
 
     template_name = "pushmfa/authenticate.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.state = pending.get(request)
         self.user = self.state.get_user() if self.state is not None else None
         if self.user is None:
@@ -78,7 +79,7 @@ class AuthenticateView(View):
 
     def verify_code(self, request: HttpRequest, code_method: methods.Method) -> HttpResponse:
         method = code_method.name
-        if not any(option.method == method for option in self.options()):
+        if not any(option.method == method for option in self.method_options()):
             return self.render_step(request, method=method, status=400)
         code = request.POST.get("code", "")
         try:
@@ -129,7 +130,7 @@ class AuthenticateView(View):
         return self.render_step(request, method="push", challenge=result.challenge)
 
     # --- rendering -------------------------------------------------------------------------------
-    def options(self) -> list[MethodOption]:
+    def method_options(self) -> list[MethodOption]:
         if not hasattr(self, "_options"):
             self._options = get_mfa_options(self.user)
         return self._options
@@ -144,7 +145,7 @@ class AuthenticateView(View):
         status: int = 200,
         submitted_code: str = "",
     ) -> HttpResponse:
-        options = self.options()
+        options = self.method_options()
         available = [o.method for o in options]
         chosen = method or request.GET.get("method") or ""
         if chosen not in available:

@@ -104,7 +104,7 @@ def test_registration_is_unauthenticated_and_documents_its_errors(schema):
     assert "invalid_pairing_token" in operation["responses"]["400"]["description"]
     request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     fields = schema["components"]["schemas"][request]["properties"]
-    assert set(fields) == {"pairing_token", "platform", "push_token", "public_key", "name"}
+    assert set(fields) == {"pairing_token", "platform", "push_token", "public_key", "name", "language"}
 
 
 def test_schema_is_served(client, db):

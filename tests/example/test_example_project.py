@@ -13,13 +13,15 @@ from pathlib import Path
 import django
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import IMPORT_ROOT, REPO
+
+ROOT = REPO
 MANAGE = ROOT / "example_project" / "manage.py"
 
 
 def clean_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PUSHMFA_"))}
-    env.update(PUSHMFA_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
+    env.update(PUSHMFA_DATA_DIR=str(data_dir), PYTHONPATH=str(IMPORT_ROOT))
     return env
 
 

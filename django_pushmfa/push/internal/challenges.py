@@ -300,7 +300,7 @@ def respond(
     result = get_store().answer(
         challenge_id,
         user_id,
-        number_digest=digest_number(challenge_id, selected_number.strip()) if decision == "approve" else None,
+        number_digest=digest_number(challenge_id, str(selected_number).strip()) if decision == "approve" else None,
         penalty="report" if decision == "report" else "denial",
         suspension=fatigue.suspension_policy(user_id),
         **answer,

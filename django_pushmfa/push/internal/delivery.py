@@ -5,6 +5,7 @@ failure must not prevent the challenge from existing (the phone can still find i
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
@@ -90,10 +91,23 @@ def challenge_data(challenge: Challenge) -> dict[str, str]:
     return data
 
 
+def device_language(device: PushDevice) -> str | None:
+    """The site's supported language closest to the one the phone registered; None: the active one."""
+    if not device.language:
+        return None
+    try:
+        return translation.get_supported_language_variant(device.language.replace("_", "-").lower())
+    except LookupError:
+        return None
+
+
 def build_message(challenge: Challenge, device: PushDevice, *, now: float | None = None) -> PushMessage:
-    """The notification for ``challenge`` on ``device``: challenge id as data, no number, no choices."""
+    """The notification for ``challenge`` on ``device``: challenge id as data, no number, no choices.
+    Title and body are in the phone owner's language when the device registered one."""
     now = time.time() if now is None else now
-    title, body = challenge_text(challenge.context or {})
+    language = device_language(device)
+    with translation.override(language) if language else contextlib.nullcontext():
+        title, body = challenge_text(challenge.context or {})
     return PushMessage(
         device_token=device.push_token,
         platform=device.platform,
