@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "METHODS": ["push", "totp", "webauthn", "backup_code"],  # the methods that exist (URLs, chooser, pages)
     "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
     "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
+    "REAUTH_WINDOW": 300,  # seconds a login's MFA step or a re-authentication counts as recent (step-up)
+    "SESSION_SEEN_INTERVAL": 300,  # seconds between writes of a session's "last seen"
     "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
     # --- challenge store
     "CACHE_ALIAS": "default",
@@ -77,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
         "backup_code_used": True,
         "credential_added": True,
         "credential_revoked": True,
+        "sessions_ended": True,
         "push_suspended": True,
         "wrong_number": True,
     },

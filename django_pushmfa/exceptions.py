@@ -70,6 +70,22 @@ class MFANotInProgress(PushMFAError):
     code = "mfa_not_in_progress"
 
 
+class ReauthenticationRequired(PushMFAError):
+    """The action needs a recent authentication of this session (step-up), and it has none."""
+
+    code = "reauthentication_required"
+
+
+class MethodNotAvailable(PushMFAError):
+    """A re-authentication method this user may not use (a password while they have MFA)."""
+
+    code = "method_not_available"
+
+
+class InvalidCredentials(PushMFAError):
+    code = "invalid_credentials"
+
+
 # --- push providers ------------------------------------------------------------------------------
 class PushError(PushMFAError):
     """A provider failed to accept a push. ``provider_code`` is the provider's own error code."""

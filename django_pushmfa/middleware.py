@@ -4,6 +4,10 @@ While a session is "MFA pending" (see ``internal.pending``) the user is already 
 view (the auth keys are not in the session). This middleware sends page requests to the MFA step,
 keeping ``next``; the app's own pages and API, logout and static files pass through. Sessions of
 sites that require MFA are sent to enrollment until the user has a credential.
+
+It also ends sessions: a logged-in session whose "Your sessions" record was ended (signed out from
+elsewhere, or by recovery) is logged out before the view runs (``internal.sessions.check``), and it
+keeps the request being served at hand for recovery (``internal.recovery.current_request``).
 """
 from __future__ import annotations
 
@@ -13,11 +17,12 @@ from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from .app_settings import app_settings
-from .internal import pending
+from .internal import pending, recovery, sessions
 from .internal.login import ENROLL_REQUIRED_KEY
 
 
@@ -39,18 +44,29 @@ class MFAMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        redirect = self.redirect_for(request)
-        if redirect is not None:
-            return redirect
-        return self.get_response(request)
-
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        # Only page navigations can be redirected; everything else passes without touching the session.
-        if request.method in ("GET", "HEAD") and _accepts_html(request):
-            redirect = await sync_to_async(self.redirect_for)(request)
+        token = recovery.current_request.set(request)
+        try:
+            end_ended_session(request)
+            redirect = self.redirect_for(request)
             if redirect is not None:
                 return redirect
-        return await self.get_response(request)
+            return self.get_response(request)
+        finally:
+            recovery.current_request.reset(token)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        token = recovery.current_request.set(request)
+        try:
+            if _has_login(request):
+                await sync_to_async(end_ended_session)(request)
+            # Only page navigations can be redirected; everything else passes without touching the session.
+            if request.method in ("GET", "HEAD") and _accepts_html(request):
+                redirect = await sync_to_async(self.redirect_for)(request)
+                if redirect is not None:
+                    return redirect
+            return await self.get_response(request)
+        finally:
+            recovery.current_request.reset(token)
 
     def redirect_for(self, request: HttpRequest) -> HttpResponse | None:
         """Where a page request of a pending (or must-enroll) session goes instead; None to pass."""
@@ -84,6 +100,17 @@ class MFAMiddleware:
                 prefixes.append(url)
         prefixes.extend(app_settings.EXEMPT_PATHS or [])
         return any(path.startswith(p) for p in prefixes if p and p != "/")
+
+
+def _has_login(request: HttpRequest) -> bool:
+    session = getattr(request, "session", None)
+    return session is not None and bool(session.get(SESSION_KEY))
+
+
+def end_ended_session(request: HttpRequest) -> None:
+    """Log out a logged-in session whose record was ended (see ``internal.sessions``)."""
+    if _has_login(request) and not sessions.check(request):
+        logout(request)
 
 
 def _is_app_url(request: HttpRequest) -> bool:

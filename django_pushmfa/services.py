@@ -100,6 +100,9 @@ def revoke_credential(
 def reset_mfa(user: Any, actor: Any, reason: str, *, request: HttpRequest | None = None) -> list[MFACredential]:
     """Staff reset: revoke every active credential of ``user`` and invalidate backup codes.
 
+    Then recovery (``internal.recovery.evict``): every session of ``user`` ends, unused pairing
+    tokens and MFA steps in progress are voided, remembered browsers forgotten, the user e-mailed.
+
     Refuses (``PermissionError``) a staff member resetting their own MFA.
     """
     if actor is not None and getattr(actor, "pk", None) == user.pk:
@@ -122,6 +125,9 @@ def reset_mfa(user: Any, actor: Any, reason: str, *, request: HttpRequest | None
             revoked=[str(c.pk) for c in revoked],
         )
     signals.mfa_reset.send(sender=MFACredential, user=user, actor=actor, reason=reason, revoked=revoked)
+    from .internal.recovery import evict
+
+    evict(user, reason="mfa_reset", request=request, actor=actor)
     return revoked
 
 

@@ -99,6 +99,9 @@ class ChallengeContextSerializer(serializers.Serializer):
     browser = serializers.CharField(allow_null=True, read_only=True)
     os = serializers.CharField(allow_null=True, read_only=True)
     requested_at = serializers.DateTimeField(read_only=True)
+    purpose = serializers.ChoiceField(
+        choices=["login", "reauthentication"], read_only=True, help_text='"reauthentication": say "Confirm it\'s you".'
+    )
 
 
 class DeviceChallengeSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ class APIError(exceptions.APIException):
         self.status_code = status_code
         self.code = code
         self.headers = headers or {}
+        self.extra: dict[str, Any] = {}  # more top-level fields of the answer (``reauthenticate_url``)
 
 
 class MFARequired(exceptions.PermissionDenied):
@@ -59,6 +60,9 @@ APP_ERRORS: dict[type[app_exceptions.PushMFAError], tuple[int, Any]] = {
     app_exceptions.InvalidCode: (400, _("The code is not valid.")),
     app_exceptions.InvalidPairingToken: (400, _("The pairing token is unknown, used or expired.")),
     app_exceptions.MFANotInProgress: (403, _("No login is in progress in this session.")),
+    app_exceptions.ReauthenticationRequired: (403, _("Confirm it's you first: re-authenticate.")),
+    app_exceptions.MethodNotAvailable: (403, _("This method is not available for your account.")),
+    app_exceptions.InvalidCredentials: (400, _("The password is not correct.")),
 }
 
 DRF_CODES: dict[type[exceptions.APIException], str] = {
@@ -82,7 +86,9 @@ def to_api_exception(exc: Exception) -> exceptions.APIException | None:
                 retry_after = getattr(exc, "retry_after", None)
                 if retry_after:
                     headers["Retry-After"] = str(int(retry_after))
-                return APIError(exc.code, detail, status_code, headers)
+                error = APIError(exc.code, detail, status_code, headers)
+                error.extra = dict(getattr(exc, "extra", None) or {})
+                return error
         return None
     if isinstance(exc, Http404):
         return exceptions.NotFound()
@@ -119,6 +125,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         data["errors"] = api_exc.detail
     else:
         data["detail"] = str(api_exc.detail)
+    data.update(getattr(api_exc, "extra", None) or {})
     headers: dict[str, str] = dict(getattr(api_exc, "headers", None) or {})
     if isinstance(api_exc, exceptions.Throttled) and api_exc.wait is not None:
         headers["Retry-After"] = str(max(1, int(api_exc.wait + 0.999)))

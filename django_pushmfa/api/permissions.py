@@ -59,3 +59,18 @@ class IsFullyAuthenticated(BasePermission):
 
             raise NotAuthenticated()
         return True
+
+
+class RecentlyAuthenticated(IsFullyAuthenticated):
+    """A fully logged-in user whose session authenticated within ``PUSHMFA_REAUTH_WINDOW`` (step-up).
+
+    Otherwise ``403 {"code": "reauthentication_required", "reauthenticate_url": ...}``. Host sites put
+    it on their own sensitive DRF views; the app's credential changes use it (``CredentialChangeAPIView``).
+    """
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        super().has_permission(request, view)
+        from ..internal import reauth
+
+        reauth.require(request._request)
+        return True

@@ -24,6 +24,10 @@ class CodeSerializer(serializers.Serializer):
     )
 
 
+class PasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(help_text="The account's password (users without an MFA credential only).")
+
+
 class ApprovedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["approved"])
     redirect_url = serializers.CharField()

@@ -6,13 +6,13 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import AccountAPIView
+from ..api.base import CredentialChangeAPIView
 from ..api.schema import error_responses, extend_schema
 from . import serializers as ser
 from .internal import flows
 
 
-class BackupCodesView(AccountAPIView):
+class BackupCodesView(CredentialChangeAPIView):
     """``POST api/backup-codes/`` → ``201 {"codes": [...]}``: a new set; earlier unused codes stop working."""
 
     @extend_schema(

@@ -4,6 +4,8 @@ Thin: both call the push flows (``push.internal.flows``), as the no-JavaScript p
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -19,6 +21,7 @@ from ..api.schema import error_responses, extend_schema
 from ..app_settings import app_settings
 from . import serializers as ser
 from .internal import flows
+from .store import Challenge
 from .store.base import iso
 
 
@@ -39,6 +42,16 @@ def poll_url(challenge_id: str) -> str:
     """Where the browser polls: the async view on ASGI sites (``PUSHMFA_ASYNC_POLL``), else the sync one."""
     name = "pushmfa:api-push-poll-async" if app_settings.ASYNC_POLL else "pushmfa:api-push-poll"
     return reverse(name, args=[challenge_id])
+
+
+def challenge_json(challenge: Challenge, poll: str) -> dict[str, Any]:
+    """The ``201`` body of a started push, polled at ``poll``."""
+    return {
+        "challenge_id": challenge.id,
+        "display_number": challenge.display_number,
+        "expires_at": iso(challenge.expires_at),
+        "poll_url": poll,
+    }
 
 
 class MayPoll(BasePermission):
@@ -67,15 +80,7 @@ class PushStartView(PendingLoginAPIView):
     def post(self, request: Request) -> Response:
         remember = remember_from(request)
         challenge = flows.start(request._request, self.pending_user(request), remember=remember)
-        return Response(
-            {
-                "challenge_id": challenge.id,
-                "display_number": challenge.display_number,
-                "expires_at": iso(challenge.expires_at),
-                "poll_url": poll_url(challenge.id),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(challenge_json(challenge, poll_url(challenge.id)), status=status.HTTP_201_CREATED)
 
 
 class PushPollView(PushMFAAPIView):

@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import AccountAPIView
+from ..api.base import CredentialChangeAPIView
 from ..api.inputs import code_from, label_from
 from ..api.schema import error_responses, extend_schema
 from ..api.serializers import CredentialSerializer
@@ -15,7 +15,7 @@ from . import serializers as ser
 from .internal import flows
 
 
-class TOTPSetupView(AccountAPIView):
+class TOTPSetupView(CredentialChangeAPIView):
     """``POST api/totp/setup/`` → ``201 {"secret", "otpauth_uri"}``; nothing is active until confirmed."""
 
     @extend_schema(
@@ -32,7 +32,7 @@ class TOTPSetupView(AccountAPIView):
         return response
 
 
-class TOTPConfirmView(AccountAPIView):
+class TOTPConfirmView(CredentialChangeAPIView):
     """``POST api/totp/confirm/`` ``{"code", "label"?}`` → ``201`` the new credential."""
 
     @extend_schema(

@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import AccountAPIView, PendingLoginAPIView, PushMFAAPIView
+from ..api.base import CredentialChangeAPIView, PendingLoginAPIView, PushMFAAPIView
 from ..api.exceptions import APIError
 from ..api.inputs import body, clean_label, flag_from, remember_from
+from ..api.reauth import ReauthAPIView
 from ..api.schema import error_responses, extend_schema
 from ..api.serializers import ApprovedSerializer, CredentialSerializer
 from ..internal import login as login_flow
@@ -84,7 +85,7 @@ class AuthenticationCompleteView(WebAuthnErrors, PendingLoginAPIView):
         return self.approved(done)
 
 
-class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
+class RegistrationBeginView(WebAuthnErrors, CredentialChangeAPIView):
     """``POST api/webauthn/register/begin/`` ``{"passkey": false}`` → ``200`` creation options (JSON form)."""
 
     @extend_schema(
@@ -99,7 +100,7 @@ class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
         return Response(flows.begin_registration(request._request, request.user, passkey=passkey))
 
 
-class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
+class RegistrationCompleteView(WebAuthnErrors, CredentialChangeAPIView):
     """``POST api/webauthn/register/complete/`` with the attestation → ``201`` the new credential."""
 
     @extend_schema(
@@ -113,3 +114,33 @@ class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
         attestation, label = credential_from(request)
         credential = flows.complete_registration(request._request, request.user, attestation, label=label)
         return self.credential_created(credential)
+
+
+class ReauthWebAuthnBeginView(WebAuthnErrors, ReauthAPIView):
+    """``POST api/reauth/webauthn/begin/`` → ``200`` request options for the logged-in user's keys."""
+
+    @extend_schema(
+        operation_id="reauth_webauthn_begin",
+        summary="WebAuthn request options for a re-authentication",
+        request=None,
+        responses={200: ser.WebAuthnOptionsSerializer, **error_responses(400, 403, codes=FAILED_CODES)},
+        tags=["reauthentication"],
+    )
+    def post(self, request: Request) -> Response:
+        return Response(flows.begin_authentication(request._request, request.user))
+
+
+class ReauthWebAuthnCompleteView(WebAuthnErrors, ReauthAPIView):
+    """``POST api/reauth/webauthn/complete/`` with the assertion → ``200 {"status": "approved"}``."""
+
+    @extend_schema(
+        operation_id="reauth_webauthn_complete",
+        summary="Re-authenticate with a WebAuthn assertion",
+        request=ser.WebAuthnCredentialSerializer,
+        responses={200: ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        tags=["reauthentication"],
+    )
+    def post(self, request: Request) -> Response:
+        assertion, _label = credential_from(request)
+        credential = flows.verify_login(request._request, request.user, assertion)
+        return self.approved(request, "webauthn", credential=credential)

@@ -41,7 +41,7 @@ from ..store.base import (
     new_challenge_id,
 )
 from . import fatigue, numbers
-from .context import build_context
+from .context import PURPOSE_LOGIN, build_context
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -70,9 +70,12 @@ def active_push_devices(user: Any) -> list[PushDevice]:
     )
 
 
-def start_push(request: HttpRequest, user: Any) -> Challenge:
+def start_push(request: HttpRequest, user: Any, *, purpose: str = PURPOSE_LOGIN) -> Challenge:
     """Create a challenge for ``user`` bound to this browser, expire their older pending one, and
     push it to every active device.
+
+    ``purpose`` (``"login"`` or ``"reauthentication"``) travels in the challenge's context and the
+    push, so the phone can say "Confirm it's you" for a re-authentication.
 
     Raises NoPushDevice, PushSuspended, RateLimited (recorded once per window) or
     ChallengeStoreUnavailable. A provider failure never prevents the challenge from existing.
@@ -80,7 +83,7 @@ def start_push(request: HttpRequest, user: Any) -> Challenge:
     devices = active_push_devices(user)
     if not devices:
         raise NoPushDevice()
-    context = build_context(request)
+    context = build_context(request, purpose=purpose)
     display_number, choices = numbers.generate()
     now = time.time()
     challenge = Challenge(

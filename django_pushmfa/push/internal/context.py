@@ -1,6 +1,7 @@
 """The login context a phone shows beside a challenge: where and from what the login came.
 
-``build_context`` gives ``{"ip", "user_agent", "browser", "os", "location"}``. The IP comes from the
+``build_context`` gives ``{"ip", "user_agent", "browser", "os", "location", "purpose"}`` (``purpose``:
+``"login"`` or ``"reauthentication"``). The IP comes from the
 adapter (override it behind a proxy), the location from ``adapter.resolve_location`` ("unknown
 location" when none is configured or it knows nothing), and the user agent is parsed by the small
 parser below: it names the major browsers and operating systems, with their major version where the
@@ -16,6 +17,11 @@ from django.utils.translation import gettext
 
 MAX_USER_AGENT = 512
 MAX_LOCATION = 100
+
+#: Why a challenge exists; the phone words its question after it ("Confirm it's you").
+PURPOSE_LOGIN = "login"
+PURPOSE_REAUTHENTICATION = "reauthentication"
+PURPOSES = (PURPOSE_LOGIN, PURPOSE_REAUTHENTICATION)
 
 # Order matters: many browsers also claim to be Chrome, Safari or Mozilla.
 _BROWSERS: list[tuple[str, re.Pattern[str]]] = [
@@ -84,16 +90,25 @@ def _os(ua: str) -> str:
     return gettext("Unknown OS")
 
 
-def build_context(request: HttpRequest | None) -> dict[str, Any]:
-    """The login context of ``request`` (the browser that asked for the push)."""
+def build_context(request: HttpRequest | None, *, purpose: str = PURPOSE_LOGIN) -> dict[str, Any]:
+    """The context of a challenge ``request`` (the browser that asked for the push) starts for ``purpose``."""
     from ...adapter import get_adapter
 
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {PURPOSES}")
     adapter = get_adapter()
     ip = adapter.get_client_ip(request) if request is not None else None
     user_agent = _printable(request.META.get("HTTP_USER_AGENT", "") if request is not None else "", MAX_USER_AGENT)
     browser, os_name = parse_user_agent(user_agent)
     location = _printable(str(adapter.resolve_location(ip) or ""), MAX_LOCATION) or gettext("unknown location")
-    return {"ip": ip, "user_agent": user_agent, "browser": browser, "os": os_name, "location": location}
+    return {
+        "ip": ip,
+        "user_agent": user_agent,
+        "browser": browser,
+        "os": os_name,
+        "location": location,
+        "purpose": purpose,
+    }
 
 
 def _printable(value: str, limit: int) -> str:

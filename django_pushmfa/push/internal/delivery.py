@@ -59,13 +59,19 @@ def collapse_id_for(user_id: Any) -> str:
 def build_message(challenge: Challenge, device: PushDevice, *, now: float | None = None) -> PushMessage:
     """The notification for ``challenge`` on ``device``: challenge id as data, no number, no choices."""
     now = time.time() if now is None else now
-    location = (challenge.context or {}).get("location") or gettext("unknown location")
+    context = challenge.context or {}
+    location = context.get("location") or gettext("unknown location")
+    purpose = str(context.get("purpose") or "login")
+    if purpose == "reauthentication":
+        title, body = gettext("Confirm it's you"), gettext("Confirm it's you (request from %(location)s)")
+    else:
+        title, body = gettext("Login request"), gettext("New login from %(location)s")
     return PushMessage(
         device_token=device.push_token,
         platform=device.platform,
-        title=gettext("Login request"),
-        body=gettext("New login from %(location)s") % {"location": location},
-        data={"type": CHALLENGE_PUSH_TYPE, "challenge_id": str(challenge.id)},
+        title=title,
+        body=body % {"location": location},
+        data={"type": CHALLENGE_PUSH_TYPE, "challenge_id": str(challenge.id), "purpose": purpose},
         ttl=max(1, math.ceil(challenge.expires_at - now)),
         collapse_id=collapse_id_for(challenge.user_id),
         priority="high",

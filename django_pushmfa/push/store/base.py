@@ -105,6 +105,7 @@ class Challenge:
                 "browser": self.context.get("browser"),
                 "os": self.context.get("os"),
                 "requested_at": iso(self.created_at),
+                "purpose": self.context.get("purpose") or "login",
             },
             "expires_at": iso(self.expires_at),
         }
