@@ -57,7 +57,8 @@ class MFAMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         token = recovery.current_request.set(request)
         try:
-            if _has_login(request):
+            session = getattr(request, "session", None)
+            if session is not None and await session.aget(SESSION_KEY):
                 await sync_to_async(end_ended_session)(request)
             # Only page navigations can be redirected; everything else passes without touching the session.
             if request.method in ("GET", "HEAD") and _accepts_html(request):

@@ -272,6 +272,8 @@ class UserSession(models.Model):
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     end_reason = models.CharField(_("end reason"), max_length=40, blank=True)
+    # The password step is done, the MFA step not yet: not listed; recovery ends it like any other.
+    mfa_pending = models.BooleanField(_("MFA step pending"), default=False)
 
     class Meta:
         verbose_name = _("session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +24,7 @@ from .. import signals
 from ..exceptions import MFANotInProgress
 from ..models import MFACredential, SecurityEvent
 from ..services import has_active_mfa, record_event
-from . import pending, recovery, sessions, trust
+from . import pending, sessions, trust
 
 ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
 # Session key: the browser asked to be remembered when its deferred step (a push) completes.
@@ -68,6 +67,7 @@ def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwarg
         elif not trust.use_remembered(request, user):
             next_url = request.POST.get("next") or request.GET.get("next") or ""
             pending.begin(request, user, backend_path, next_url=next_url)
+            sessions.register(request, user, mfa_pending=True)
             return
     sessions.register(request, user)
 
@@ -140,9 +140,6 @@ def finish_step(
     state = pending.get(request)
     if state is not None and str(user.pk) != state.user_id:
         raise PermissionError("finish_step() called for a user other than the pending one.")
-    if state is not None and recovery.ended_since(user, datetime.fromtimestamp(state.started_at, tz=UTC)):
-        pending.clear(request)  # recovery voided the steps in progress: the password step is void too
-        raise MFANotInProgress()
     if remember is None:
         remember = bool(request.session.get(REMEMBER_KEY, False))
     next_url = safe_next_url(request, state.next_url if state else None)
@@ -150,6 +147,9 @@ def finish_step(
     cookie = None
     using = router.db_for_write(MFACredential)
     with transaction.atomic(using=using):
+        if not sessions.activate(request, user):
+            pending.clear(request)  # recovery ended this pending login: its password step is void too
+            raise MFANotInProgress()
         log_in(request, user, backend, method)
         request.session.pop(REMEMBER_KEY, None)
         credential = mark_used(user, credential=credential, credential_id=credential_id)
@@ -177,7 +177,6 @@ def log_in(request: HttpRequest, user: Any, backend: str | None, method: str) ->
     pending.clear(request)
     request.session[pending.METHOD_KEY] = method
     reauth.mark(request)
-    sessions.register(request, user)
 
 
 class Purpose:

@@ -3,8 +3,9 @@
 An MFA reset (``services.reset_mfa``) and a change or reset of the user's password call
 :func:`evict`: every session of the user other than the one making the change ends (on every session
 engine, see ``internal.sessions``), unused pairing tokens are voided, MFA steps in progress are
-dropped (pending push challenges expire; a pending login started before now can no longer finish,
-see :func:`ended_since`), remembered browsers are forgotten, and the user gets an e-mail.
+dropped (pending push challenges expire; a pending login's session record ends with the others, so
+its MFA step can no longer complete, ``sessions.activate``), remembered browsers are forgotten, and
+the user gets an e-mail.
 
 A password change is seen on the user model's ``post_save`` (``set_password()`` then ``save()``:
 Django's own password change and reset views, the admin's password form, ``changepassword``). The
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -66,7 +66,7 @@ def evict(user: Any, *, reason: str, request: HttpRequest | None = None, actor: 
 
 def _expire_challenges(user: Any) -> int:
     """Expire ``user``'s pending push challenges; a store outage is logged (pending logins are refused
-    at completion anyway, :func:`ended_since`)."""
+    at completion anyway, ``sessions.activate``)."""
     from ..push.store import get_store
     from ..push.store.base import EXPIRED, PENDING
 
@@ -78,13 +78,6 @@ def _expire_challenges(user: Any) -> int:
     except Exception:
         logger.exception("pushmfa: could not expire the pending challenges of user %s", user.pk)
         return 0
-
-
-def ended_since(user: Any, started_at: datetime) -> bool:
-    """Whether recovery ended ``user``'s sessions after ``started_at`` (a pending login is then void)."""
-    return SecurityEvent.objects.filter(
-        user=user, kind=SecurityEvent.Kind.SESSIONS_ENDED, created_at__gte=started_at
-    ).exists()
 
 
 def on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:

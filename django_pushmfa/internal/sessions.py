@@ -1,12 +1,15 @@
 """The session registry behind "Your sessions": one :class:`~django_pushmfa.models.UserSession` per
 logged-in session, and the check that ends sessions on every session engine.
 
-A login (its MFA step, or a login that needed none) registers the session: the record's id goes into
-the session itself. ``MFAMiddleware`` calls :func:`check` on every request of a logged-in session:
-a session whose record was ended (signed out from another browser, or by recovery) is logged out
-there. So ending a session is one UPDATE of its record, and it works alike for the database, cache
-and signed-cookie engines (a signed cookie cannot be deleted by the server, but it names a record
-that can be ended). "Last seen" is written at most once per ``PUSHMFA_SESSION_SEEN_INTERVAL``.
+A login registers the session: the record's id goes into the session itself. A password step that
+leaves the MFA step pending registers it as ``mfa_pending`` (recovery ends those too, and
+:func:`activate` then refuses to complete the login).
+
+``MFAMiddleware`` calls :func:`check` on every request of a logged-in session: a session whose
+record was ended (signed out from another browser, or by recovery) is logged out there. So ending a
+session is one UPDATE of its record, and it works alike for the database, cache and signed-cookie
+engines (a signed cookie cannot be deleted by the server, but it names a record that can be ended).
+"Last seen" is written at most once per ``PUSHMFA_SESSION_SEEN_INTERVAL``.
 """
 from __future__ import annotations
 
@@ -44,20 +47,28 @@ def current_id(request: HttpRequest) -> str | None:
     return str(value) if value else None
 
 
-def register(request: HttpRequest, user: Any) -> UserSession:
-    """Register the session ``request`` just logged ``user`` in with (a record, its id in the session).
-
-    A session that already names an open record of ``user`` (a second login in the same session)
-    keeps it.
-    """
-    record_id = current_id(request)
-    if record_id:
-        existing = UserSession.objects.filter(pk=_uuid(record_id), user_id=user.pk, ended_at__isnull=True).first()
-        if existing is not None:
-            return existing
-    record = UserSession.objects.create(user_id=user.pk, **_describe(request))
+def register(request: HttpRequest, user: Any, *, mfa_pending: bool = False) -> None:
+    """Register the session ``request`` just logged ``user`` in with (or, ``mfa_pending``, whose password
+    step it just did): a new record, its id in the session."""
+    record = UserSession.objects.create(user_id=user.pk, mfa_pending=mfa_pending, **_describe(request))
     request.session[RECORD_KEY] = str(record.pk)
-    return record
+
+
+def activate(request: HttpRequest, user: Any) -> bool:
+    """The MFA step of this session's pending login completes: its record becomes a signed-in session.
+
+    False when recovery ended it meanwhile (the login must not complete). One UPDATE; a session
+    without a record (its password step predates the registry) is registered instead.
+    """
+    pk = _uuid(current_id(request) or "")
+    if pk is None:
+        register(request, user)
+        return True
+    return bool(
+        UserSession.objects.filter(pk=pk, user_id=user.pk, ended_at__isnull=True).update(
+            mfa_pending=False, last_seen_at=timezone.now()
+        )
+    )
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -173,7 +184,9 @@ class SessionSummary:
 def list_for(request: HttpRequest) -> list[SessionSummary]:
     """The logged-in user's open sessions, this one first, then the most recently seen."""
     current = current_id(request)
-    rows = UserSession.objects.filter(user=request.user, ended_at__isnull=True).order_by("-last_seen_at")
+    rows = UserSession.objects.filter(user=request.user, ended_at__isnull=True, mfa_pending=False).order_by(
+        "-last_seen_at"
+    )
     summaries = [
         SessionSummary(
             str(r.pk), r.browser, r.os, r.ip, r.location, r.created_at, r.last_seen_at, str(r.pk) == current

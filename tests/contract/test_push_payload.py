@@ -37,7 +37,7 @@ def test_one_push_per_active_device_carrying_no_answer(make_user, enroll, pendin
     assert len(messages) == 2
     assert {m.device_token for m in messages} == {p.push_token for p in phones}
     for message in messages:
-        assert message.data == {"type": "pushmfa.challenge", "challenge_id": push["challenge_id"]}
+        assert message.data == {"type": "pushmfa.challenge", "challenge_id": push["challenge_id"], "purpose": "login"}
         assert isinstance(message.title, str) and message.title
         assert isinstance(message.body, str) and message.body
         # neither the number nor any choice anywhere in the message

@@ -66,9 +66,12 @@ def test_start_push_creates_a_bound_challenge_and_pushes_it(store, user, device,
         "browser": "Chrome 120",
         "os": "Windows",
         "location": "unknown location",
+        "purpose": "login",
     }
     assert store.get(challenge.id) == challenge
-    assert [m.data for m in locmem.outbox] == [{"type": "pushmfa.challenge", "challenge_id": challenge.id}]
+    assert [m.data for m in locmem.outbox] == [
+        {"type": "pushmfa.challenge", "challenge_id": challenge.id, "purpose": "login"}
+    ]
     assert caught["challenge_created"][0]["challenge"] == challenge
     assert caught["challenge_created"][0]["user"] == user
 
@@ -208,7 +211,7 @@ def test_device_json(store, user, device, browser):
     challenge = challenges.start_push(browser(), user)
     data = challenges.get_for_device(device, challenge.id).to_device_json()
     assert set(data) == {"challenge_id", "choices", "context", "expires_at"}
-    assert set(data["context"]) == {"location", "ip", "browser", "os", "requested_at"}
+    assert set(data["context"]) == {"location", "ip", "browser", "os", "requested_at", "purpose"}
     assert sorted(data["choices"]) == sorted(challenge.choices) and len(set(data["choices"])) == 3
 
 

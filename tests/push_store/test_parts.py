@@ -113,6 +113,7 @@ def test_context_from_the_request(settings):
         "browser": "Unknown browser",
         "os": "Unknown OS",
         "location": "unknown location",
+        "purpose": "login",
     }
     settings.PUSHMFA_LOCATION_RESOLVER = "tests.push_store.test_parts.fake_resolver"
     assert build_context(request)["location"] == "Amsterdam, NL (192.0.2.44)"

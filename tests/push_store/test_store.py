@@ -344,6 +344,7 @@ def test_challenge_json_for_devices(make_challenge):
             "browser": "Firefox 128",
             "os": "Linux",
             "requested_at": "2026-01-01T10:00:00.000Z",
+            "purpose": "login",
         },
         "expires_at": "2026-01-01T10:02:00.000Z",
     }
