@@ -70,12 +70,6 @@ class MFANotInProgress(PushMFAError):
     code = "mfa_not_in_progress"
 
 
-class ReauthenticationRequired(PushMFAError):
-    """The action needs a recent authentication of this session (step-up), and it has none."""
-
-    code = "reauthentication_required"
-
-
 class MethodNotAvailable(PushMFAError):
     """A re-authentication method this user may not use (a password while they have MFA)."""
 

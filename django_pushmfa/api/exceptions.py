@@ -28,12 +28,27 @@ class APIError(exceptions.APIException):
         self.status_code = status_code
         self.code = code
         self.headers = headers or {}
-        self.extra: dict[str, Any] = {}  # more top-level fields of the answer (``reauthenticate_url``)
 
 
 class MFARequired(exceptions.PermissionDenied):
     default_detail = _("Complete the MFA step first.")
     default_code = "mfa_required"
+
+
+class ReauthenticationRequiredError(exceptions.PermissionDenied):
+    """``403 reauthentication_required`` with ``reauthenticate_url``, whichever exception handler the
+    view has: the detail is the whole answer, so DRF's default handler gives it as is too."""
+
+    default_code = "reauthentication_required"
+
+    def __init__(self, reauthenticate_url: str) -> None:
+        super().__init__()
+        self.code = self.default_code
+        self.detail = {
+            "detail": exceptions.ErrorDetail(str(_("Confirm it's you first: re-authenticate.")), self.code),
+            "code": self.code,
+            "reauthenticate_url": reauthenticate_url,
+        }
 
 
 class InvalidSignature(exceptions.AuthenticationFailed):
@@ -60,7 +75,6 @@ APP_ERRORS: dict[type[app_exceptions.PushMFAError], tuple[int, Any]] = {
     app_exceptions.InvalidCode: (400, _("The code is not valid.")),
     app_exceptions.InvalidPairingToken: (400, _("The pairing token is unknown, used or expired.")),
     app_exceptions.MFANotInProgress: (403, _("No login is in progress in this session.")),
-    app_exceptions.ReauthenticationRequired: (403, _("Confirm it's you first: re-authenticate.")),
     app_exceptions.MethodNotAvailable: (403, _("This method is not available for your account.")),
     app_exceptions.InvalidCredentials: (400, _("The password is not correct.")),
 }
@@ -86,9 +100,7 @@ def to_api_exception(exc: Exception) -> exceptions.APIException | None:
                 retry_after = getattr(exc, "retry_after", None)
                 if retry_after:
                     headers["Retry-After"] = str(int(retry_after))
-                error = APIError(exc.code, detail, status_code, headers)
-                error.extra = dict(getattr(exc, "extra", None) or {})
-                return error
+                return APIError(exc.code, detail, status_code, headers)
         return None
     if isinstance(exc, Http404):
         return exceptions.NotFound()
@@ -118,6 +130,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     api_exc = to_api_exception(exc)
     if api_exc is None:
         return None  # a real bug: let Django answer 500 and log it
+    if isinstance(api_exc, ReauthenticationRequiredError):
+        return Response(dict(api_exc.detail), status=api_exc.status_code)
     code = error_code(api_exc)
     data: dict[str, Any] = {"code": code}
     if isinstance(api_exc.detail, dict | list):
@@ -125,7 +139,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         data["errors"] = api_exc.detail
     else:
         data["detail"] = str(api_exc.detail)
-    data.update(getattr(api_exc, "extra", None) or {})
     headers: dict[str, str] = dict(getattr(api_exc, "headers", None) or {})
     if isinstance(api_exc, exceptions.Throttled) and api_exc.wait is not None:
         headers["Retry-After"] = str(max(1, int(api_exc.wait + 0.999)))

@@ -8,7 +8,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from ..exceptions import MFANotInProgress
 from ..internal import pending
-from .exceptions import APIError, MFARequired
+from .exceptions import APIError, MFARequired, ReauthenticationRequiredError
 
 
 def enforce_csrf(request: Any) -> None:
@@ -72,5 +72,6 @@ class RecentlyAuthenticated(IsFullyAuthenticated):
         super().has_permission(request, view)
         from ..internal import reauth
 
-        reauth.require(request._request)
+        if not reauth.is_recent(request._request):
+            raise ReauthenticationRequiredError(reauth.reauthenticate_url())
         return True

@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from .. import signals
 from ..app_settings import app_settings
-from ..exceptions import MFANotInProgress, ReauthenticationRequired
+from ..exceptions import MFANotInProgress
 from ..models import MFACredential, SecurityEvent
 from ..services import record_event
 from . import login, pending
@@ -53,19 +53,6 @@ def reauthenticate_url(next_url: str = "") -> str:
     """The HTML re-authentication page, returning to ``next_url`` when given."""
     url = reverse("pushmfa:reauthenticate")
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
-
-
-def required_error(next_url: str = "") -> ReauthenticationRequired:
-    """The ``reauthentication_required`` error, carrying ``reauthenticate_url``."""
-    error = ReauthenticationRequired()
-    error.extra = {"reauthenticate_url": reauthenticate_url(next_url)}
-    return error
-
-
-def require(request: HttpRequest) -> None:
-    """Raise ``reauthentication_required`` unless this session authenticated recently."""
-    if not is_recent(request):
-        raise required_error()
 
 
 def complete(
