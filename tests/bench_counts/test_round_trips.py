@@ -118,8 +118,8 @@ def test_approved_poll_writes_the_login_in_one_transaction(commit_steps):
     writes = commit_steps["poll"]["writes"]
     tables = [sql.split('"')[1] for _depth, sql in writes]
     assert tables == [
-        "pushmfa_usersession", "django_session", "django_session", "auth_user", "pushmfa_mfacredential", "pushmfa_securityevent",
-        "django_session",
+        "pushmfa_usersession", "django_session", "django_session", "auth_user", "pushmfa_mfacredential",
+        "pushmfa_securityevent", "django_session",
     ], writes
     assert all(depth > 0 for depth, _sql in writes), writes  # nothing commits on its own
     assert commit_steps["poll"]["commits"] == 2
