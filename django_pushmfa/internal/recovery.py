@@ -21,7 +21,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ..models import PairingToken, SecurityEvent
+from ..models import PairingToken, SecurityEvent, UserSession
 from . import sessions, trust
 
 logger = logging.getLogger("django_pushmfa")
@@ -84,6 +84,8 @@ def on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> N
     """``post_save`` receiver of the user model: a changed password evicts (see the module docstring)."""
     if created or getattr(instance, "_password", None) is None:
         return
+    if instance.last_login is None and not UserSession.objects.filter(user=instance).exists():
+        return  # never signed in (a new account's password being set): nothing to end, no alert
     from ..services import record_event
 
     request = current_request.get()

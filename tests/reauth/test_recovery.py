@@ -165,3 +165,11 @@ def test_reset_mfa_alert_can_be_turned_off(user, staff_user, settings):
     settings.PUSHMFA_ALERTS = {"sessions_ended": False}
     services.reset_mfa(user, actor=staff_user, reason="test")
     assert not [m for m in mail.outbox if "signed out" in m.subject]
+
+
+def test_setting_the_password_of_an_account_that_never_signed_in_alerts_nobody(user_factory):
+    fresh_account = user_factory("newcomer")
+    fresh_account.set_password("first real password 1")
+    fresh_account.save()
+    assert not SecurityEvent.objects.filter(user=fresh_account).exists()
+    assert not mail.outbox
