@@ -67,7 +67,6 @@ def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwarg
         elif not trust.use_remembered(request, user):
             next_url = request.POST.get("next") or request.GET.get("next") or ""
             pending.begin(request, user, backend_path, next_url=next_url)
-            sessions.register(request, user, mfa_pending=True)
             return
     sessions.register(request, user)
 
