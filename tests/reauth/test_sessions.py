@@ -88,7 +88,8 @@ def test_last_seen_writes_are_throttled(user, two_browsers, settings):
     laptop, _phone = two_browsers
     with CaptureQueriesContext(connection) as queries:
         laptop.get("/mfa/api/credentials/", **JSON)
-    assert not [q for q in queries if q["sql"].startswith("UPDATE") and "pushmfa_usersession" in q["sql"]]
+    # the session check costs one indexed SELECT per request of a logged-in session, nothing more
+    assert len([q for q in queries if "pushmfa_usersession" in q["sql"]]) == 1
     settings.PUSHMFA_SESSION_SEEN_INTERVAL = 0
     with CaptureQueriesContext(connection) as queries:
         laptop.get("/mfa/api/credentials/", **JSON)
