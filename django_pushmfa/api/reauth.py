@@ -16,11 +16,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..exceptions import InvalidCredentials, MethodNotAvailable
-from ..internal import methods, reauth, throttle
-from ..models import SecurityEvent
+from ..internal import methods, reauth
 from ..push import serializers as push_ser
-from ..services import has_active_mfa, record_event
+from ..services import has_active_mfa
 from . import serializers as ser
 from .base import AccountAPIView
 from .exceptions import APIError
@@ -103,23 +101,8 @@ class ReauthPasswordView(ReauthAPIView):
         password = body(request).get("password")
         if not isinstance(password, str):
             raise APIError("invalid", {"password": [str(_("This field is required and must be a string."))]}, 400)
-        verify_password(request._request, request.user, password)
+        reauth.verify_password(request._request, request.user, password)
         return self.approved(request, "password")
-
-
-def verify_password(request: Any, user: Any, password: str) -> None:
-    """Check ``user``'s password for a re-authentication (see :class:`ReauthPasswordView`)."""
-    if has_active_mfa(user):
-        raise MethodNotAvailable()
-    throttle.check(user)
-    if not user.check_password(password):
-        wait = throttle.record_failure(user)
-        record_event(
-            user, SecurityEvent.Kind.MFA_FAILED, request=request, method="password", stage="reauthentication",
-            backoff=wait,
-        )
-        raise InvalidCredentials()
-    throttle.reset(user)
 
 
 def push_poll_url(challenge_id: str) -> str:

@@ -21,10 +21,10 @@ from django.urls import reverse
 
 from .. import signals
 from ..app_settings import app_settings
-from ..exceptions import MFANotInProgress
+from ..exceptions import InvalidCredentials, MethodNotAvailable, MFANotInProgress
 from ..models import MFACredential, SecurityEvent
-from ..services import record_event
-from . import login, pending
+from ..services import has_active_mfa, record_event
+from . import login, pending, throttle
 
 AUTHENTICATED_AT_KEY = "pushmfa_authenticated_at"
 # Where the HTML re-authentication page returns to once it is done (a safe URL, checked again on use).
@@ -76,6 +76,23 @@ def complete(
         record_event(user, SecurityEvent.Kind.REAUTHENTICATED, request=request, credential=credential, method=method)
     signals.reauthenticated.send(sender=MFACredential, user=user, method=method, request=request)
     return login.StepDone(login.safe_next_url(request, request.session.pop(NEXT_KEY, None)))
+
+
+def verify_password(request: Any, user: Any, password: str) -> None:
+    """Check ``user``'s password for a re-authentication: only for a user without an active MFA
+    credential (``MethodNotAvailable``). A wrong one is ``InvalidCredentials`` and counts in the
+    typed-code back-off (``RateLimited`` meanwhile), so a stolen session guesses no faster than codes."""
+    if has_active_mfa(user):
+        raise MethodNotAvailable()
+    throttle.check(user)
+    if not user.check_password(password):
+        wait = throttle.record_failure(user)
+        record_event(
+            user, SecurityEvent.Kind.MFA_FAILED, request=request, method="password", stage="reauthentication",
+            backoff=wait,
+        )
+        raise InvalidCredentials()
+    throttle.reset(user)
 
 
 class Reauthentication(login.Purpose):

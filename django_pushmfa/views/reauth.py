@@ -18,7 +18,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from .. import exceptions
-from ..api.reauth import verify_password
 from ..internal import login as login_flow
 from ..internal import pending, reauth
 from ..services import has_active_mfa
@@ -63,7 +62,7 @@ class ReauthenticateView(AuthenticateView):
 
     def verify_password(self, request: HttpRequest) -> HttpResponse:
         try:
-            verify_password(request, self.user, request.POST.get("password", ""))
+            reauth.verify_password(request, self.user, request.POST.get("password", ""))
         except exceptions.MethodNotAvailable:
             return self.render_step(request, status=400)
         except exceptions.RateLimited as exc:
