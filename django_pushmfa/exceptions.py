@@ -60,6 +60,12 @@ class InvalidCode(PushMFAError):
     code = "invalid_code"
 
 
+class CodesLocked(InvalidCode):
+    """Typed codes are locked after too many consecutive failures, until the user recovers."""
+
+    code = "method_not_available"
+
+
 class InvalidPairingToken(PushMFAError):
     code = "invalid_pairing_token"
 

@@ -80,11 +80,16 @@ class MFACredential(models.Model):
 
 
 class PushDevice(models.Model):
-    """The push method's data: a paired phone. Requests from it are signed with ``public_key``."""
+    """The push method's data: a paired phone. Requests from it are signed with ``public_key``.
+
+    ``push_token`` is the FCM / APNs token, the UnifiedPush endpoint URL, or empty for ``none`` (a
+    poll-only app that fetches its challenges itself)."""
 
     class Platform(models.TextChoices):
         FCM = "fcm", "FCM"
         APNS = "apns", "APNs"
+        UNIFIEDPUSH = "unifiedpush", "UnifiedPush"
+        NONE = "none", _("None (the app polls)")
 
     class KeyType(models.TextChoices):
         P256 = "p256", "ECDSA P-256"
@@ -93,8 +98,8 @@ class PushDevice(models.Model):
     credential = models.OneToOneField(
         MFACredential, on_delete=models.CASCADE, primary_key=True, related_name="push_device"
     )
-    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
-    push_token = models.CharField(_("push token"), max_length=512)
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    push_token = models.CharField(_("push token"), max_length=512, blank=True)
     public_key = models.BinaryField(_("public key (DER SubjectPublicKeyInfo)"))
     key_type = models.CharField(_("key type"), max_length=10, choices=KeyType.choices)
     name = models.CharField(_("device name"), max_length=100, blank=True)
@@ -222,6 +227,8 @@ class SecurityEvent(models.Model):
         SESSIONS_ENDED = "sessions_ended", _("Other sessions ended")
         SESSION_ENDED = "session_ended", _("Session signed out")
         BROWSER_FORGOTTEN = "browser_forgotten", _("Remembered browser forgotten")
+        PASSWORD_ONLY_REFUSED = "password_only_refused", _("Password without the MFA step refused")
+        CODES_LOCKED = "codes_locked", _("Typed codes locked after too many failures")
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(
@@ -248,7 +255,11 @@ class SecurityEvent(models.Model):
         verbose_name = _("security event")
         verbose_name_plural = _("security events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="pushmfa_event_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="pushmfa_event_user_recent"),
+            # The admin dashboard's per-day series and failure rankings: a kind over a time range.
+            models.Index(fields=["kind", "created_at"], name="pushmfa_event_kind_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -128,7 +128,26 @@ def reset_mfa(user: Any, actor: Any, reason: str, *, request: HttpRequest | None
     from .internal.recovery import evict
 
     evict(user, reason="mfa_reset", request=request, actor=actor)
+    from .adapter import get_adapter
+
+    # The staff member's reason stays internal: the email says what happened and what to do.
+    get_adapter().send_alert(user, "mfa_reset", {"revoked": len(revoked)})
     return revoked
+
+
+def alert_second_step_failed(user: Any, request: HttpRequest | None, reason: str) -> None:
+    """Email ``user`` that a login with their right password failed its second step (``reason``:
+    "code", "denied" or "reported"); once per login in progress when the request has its session."""
+    from .adapter import get_adapter
+    from .internal.pending import ALERTED_KEY
+
+    session = getattr(request, "session", None)
+    if session is not None:
+        if session.get(ALERTED_KEY):
+            return
+        session[ALERTED_KEY] = True
+
+    get_adapter().send_alert(user, "second_step_failed", {"reason": reason, "ip": client_ip(request)})
 
 
 def add_credential(

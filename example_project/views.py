@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from django_pushmfa.activity import describe
 from django_pushmfa.models import MFACredential, SecurityEvent
 
 # How the dashboard says which second step was used (the session keeps the method's code).
@@ -29,7 +30,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     method = request.session.get("pushmfa_method")
     context = {
         "credentials": MFACredential.objects.active().for_user(request.user),
-        "events": SecurityEvent.objects.filter(user=request.user).select_related("actor")[:8],
+        "events": [
+            (event, describe(event))
+            for event in SecurityEvent.objects.filter(user=request.user).select_related(
+                "actor", "credential__push_device"
+            )[:8]
+        ],
         "mfa_method": method,
         "mfa_method_label": METHOD_LABELS.get(method, method),
         "just_now": timezone.now() - timedelta(minutes=1),

@@ -20,11 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from ..app_settings import app_settings
 from ..models import MFACredential
 from . import display
+from .readonly import ReadOnlyAdminMixin
 
 SUMMARY_FIELD = "pushmfa_summary"
 
 
-class MFACredentialInline(admin.TabularInline):
+class MFACredentialInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The user's credentials, read-only, active ones first (links to each credential's page)."""
 
     model = MFACredential
@@ -43,15 +44,6 @@ class MFACredentialInline(admin.TabularInline):
             .select_related("push_device", "webauthn_key")
             .order_by(F("revoked_at").desc(nulls_first=True), "-created_at")
         )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("device"))
     def device(self, obj: MFACredential) -> str:

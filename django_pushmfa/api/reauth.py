@@ -17,12 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..internal import methods, reauth
-from ..push import serializers as push_ser
 from ..services import has_active_mfa
 from . import serializers as ser
 from .base import AccountAPIView
-from .exceptions import APIError
-from .inputs import body, code_from
 from .schema import error_responses, extend_schema
 
 PASSWORD_LABEL = _("Password")
@@ -62,7 +59,7 @@ class ReauthCodeView(ReauthAPIView):
     method = ""
 
     def post(self, request: Request) -> Response:
-        code = code_from(request)
+        code = self.validated(request, ser.CodeSerializer)["code"]
         credential = methods.REGISTRY[self.method].verify_code(request._request, request.user, code)
         return self.approved(request, self.method, credential=credential)
 
@@ -98,9 +95,7 @@ class ReauthPasswordView(ReauthAPIView):
         tags=["reauthentication"],
     )
     def post(self, request: Request) -> Response:
-        password = body(request).get("password")
-        if not isinstance(password, str):
-            raise APIError("invalid", {"password": [str(_("This field is required and must be a string."))]}, 400)
+        password = self.validated(request, ser.PasswordSerializer)["password"]
         reauth.verify_password(request._request, request.user, password)
         return self.approved(request, "password")
 
@@ -116,12 +111,12 @@ class ReauthPushStartView(ReauthAPIView):
         operation_id="reauth_push_start",
         summary="Send a re-authentication push (purpose: reauthentication)",
         request=None,
-        responses={201: push_ser.PushStartSerializer, **error_responses(403, 409, 423, 429, 503)},
+        responses={201: ser.PushStartSerializer, **error_responses(403, 409, 423, 429, 503)},
         tags=["reauthentication"],
     )
     def post(self, request: Request) -> Response:
-        from ..push.api import challenge_json
         from ..push.internal import flows
+        from .push import challenge_json
 
         challenge = flows.start(request._request, request.user, purpose=reauth.REAUTHENTICATION)
         return Response(challenge_json(challenge, push_poll_url(challenge.id)), status=status.HTTP_201_CREATED)
@@ -134,12 +129,12 @@ class ReauthPushPollView(ReauthAPIView):
     @extend_schema(
         operation_id="reauth_push_poll",
         summary="The re-authentication push's status (long poll with wait)",
-        responses={200: push_ser.PushPollSerializer, **error_responses(400, 403, 404, 503)},
+        responses={200: ser.PushPollSerializer, **error_responses(400, 403, 404, 503)},
         tags=["reauthentication"],
     )
     def get(self, request: Request, challenge_id: str) -> Response:
-        from ..push.api import parse_wait
         from ..push.internal import flows
+        from .push import parse_wait
 
         wait = parse_wait(request.query_params.get("wait"))
         result = flows.poll(request._request, challenge_id, wait, purpose=reauth.REAUTHENTICATION)
@@ -168,7 +163,7 @@ def urlpatterns() -> list:
             )
         )
     if methods.get("webauthn"):
-        from ..webauthn.api import ReauthWebAuthnBeginView, ReauthWebAuthnCompleteView
+        from .webauthn import ReauthWebAuthnBeginView, ReauthWebAuthnCompleteView
 
         routes += [
             path("reauth/webauthn/begin/", ReauthWebAuthnBeginView.as_view(), name="api-reauth-webauthn-begin"),

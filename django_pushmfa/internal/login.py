@@ -21,10 +21,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 
 from .. import signals
+from ..app_settings import app_settings
 from ..exceptions import MFANotInProgress
 from ..models import MFACredential, SecurityEvent
 from ..services import has_active_mfa, record_event
-from . import pending, sessions, trust
+from . import password_step, pending, sessions, trust
 
 ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
 # Session key: the browser asked to be remembered when its deferred step (a push) completes.
@@ -52,23 +53,37 @@ def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwarg
     MFA) is registered under "Your sessions"; the password step of a user without MFA also counts
     as this session's recent authentication (``internal.reauth``), a remembered browser's does not.
     """
+    http_request = password_step.http_request_of(request)
+    if http_request is not None and getattr(http_request, password_step.PASSWORD_STEP_ATTR, None) == str(user.pk):
+        delattr(http_request, password_step.PASSWORD_STEP_ATTR)  # the login() the password step promised
     if request is None or getattr(request, COMPLETING_ATTR, False) or not hasattr(request, "session"):
         return
     backend_path = request.session.get(BACKEND_SESSION_KEY)
-    from . import reauth
-
-    if backend_requires_mfa(backend_path):
-        if not has_active_mfa(user):
-            from ..adapter import get_adapter
-
-            if get_adapter().is_mfa_required(user):
-                request.session[ENROLL_REQUIRED_KEY] = True
-            reauth.mark(request)
-        elif not trust.use_remembered(request, user):
-            next_url = request.POST.get("next") or request.GET.get("next") or ""
-            pending.begin(request, user, backend_path, next_url=next_url)
-            return
+    if backend_requires_mfa(backend_path) and needs_mfa_step(request, user):
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        pending.begin(request, user, backend_path, next_url=next_url)
+        return
     sessions.register(request, user)
+
+
+def needs_mfa_step(request: HttpRequest, user: Any) -> bool:
+    """True when this password login must wait for a second factor.
+
+    Without an MFA credential the password step is this session's recent authentication
+    (``internal.reauth``); a remembered browser skips the step (its record's last use is kept) but
+    is no recent authentication.
+    """
+    # authenticate() already asked (same request, same user instance): no second query.
+    enrolled = getattr(user, password_step.ENROLLED_ATTR, None)
+    if not (has_active_mfa(user) if enrolled is None else enrolled):
+        from ..adapter import get_adapter
+        from . import reauth
+
+        if get_adapter().is_mfa_required(user):
+            request.session[ENROLL_REQUIRED_KEY] = True
+        reauth.mark(request)
+        return False
+    return not trust.use_remembered(request, user)
 
 
 def safe_next_url(request: HttpRequest, url: str | None) -> str:
@@ -106,6 +121,23 @@ def set_remember_choice(request: HttpRequest, remember: bool) -> None:
         request.session[REMEMBER_KEY] = remember
 
 
+def remembered_choice(request: HttpRequest) -> bool:
+    """The "trust this browser" choice kept for a step that completes later; call before the login.
+
+    Kept when the step started, or ticked on the page while a push poll waited: the page then posted
+    it to the MFA page, which stored it after this request had loaded the session, so the stored
+    session is read again (one read, only where the feature is on and nothing was kept).
+    """
+    if request.session.get(REMEMBER_KEY, False):
+        return True
+    key = request.session.session_key
+    if int(app_settings.TRUST_BROWSER_DAYS) <= 0 or not key:
+        return False
+    from importlib import import_module
+
+    return bool(import_module(settings.SESSION_ENGINE).SessionStore(key).get(REMEMBER_KEY, False))
+
+
 def finish_step(
     request: HttpRequest,
     user: Any,
@@ -140,7 +172,7 @@ def finish_step(
     if state is not None and str(user.pk) != state.user_id:
         raise PermissionError("finish_step() called for a user other than the pending one.")
     if remember is None:
-        remember = bool(request.session.get(REMEMBER_KEY, False))
+        remember = remembered_choice(request)
     next_url = safe_next_url(request, state.next_url if state else None)
     backend = state.backend if state else getattr(user, "backend", None)
     cookie = None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
@@ -80,9 +81,10 @@ class Cookie:
             app_settings.TRUST_COOKIE_NAME,
             self.value,
             max_age=self.max_age,
+            domain=settings.SESSION_COOKIE_DOMAIN,
             secure=self.secure,
             httponly=True,
-            samesite="Lax",
+            samesite=cookie_samesite(),
         )
 
 
@@ -98,7 +100,9 @@ def cookie_for(request: HttpRequest, user: Any) -> Cookie | None:
         user=user, browser=browser[:100], os=os_name[:100], expires_at=timezone.now() + timedelta(seconds=max_age())
     )
     value = signing.dumps({"u": str(user.pk), "f": security_fingerprint(user), "b": str(record.pk)}, salt=SALT)
-    return Cookie(value, max_age(), request.is_secure())
+    # Like the session cookie: behind a TLS proxy without SECURE_PROXY_SSL_HEADER the request looks
+    # like plain HTTP, yet SESSION_COOKIE_SECURE says the site is served over HTTPS.
+    return Cookie(value, max_age(), bool(settings.SESSION_COOKIE_SECURE) or request.is_secure())
 
 
 def remembered(user: Any) -> list[RememberedBrowser]:
@@ -129,3 +133,9 @@ def forget(request: HttpRequest, user: Any, browser_id: Any) -> bool:
 def forget_all(user: Any) -> int:
     """Forget every remembered browser of ``user`` (recovery); how many were still remembered."""
     return RememberedBrowser.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def cookie_samesite() -> str:
+    """The session cookie's ``SameSite`` when it is "Strict", else "Lax": never looser than Lax
+    (the cookie is only needed on the site's own login pages)."""
+    return "Strict" if str(settings.SESSION_COOKIE_SAMESITE or "").lower() == "strict" else "Lax"

@@ -280,15 +280,19 @@ class PhoneClient:
         return response.json()
 
     # --- the endpoints -------------------------------------------------------------------------
-    def register(self, pairing_token: str, platform: str, push_token: str, name: str = "") -> str:
-        """``POST device/register/`` (unsigned). Stores and returns the new ``device_id``."""
+    def register(self, pairing_token: str, platform: str, push_token: str | None = None, name: str = "") -> str:
+        """``POST device/register/`` (unsigned). Stores and returns the new ``device_id``.
+
+        ``platform``: ``fcm``, ``apns``, ``unifiedpush`` (``push_token`` is the distributor's endpoint
+        URL) or ``none`` (no ``push_token``: the app polls ``challenges()``)."""
         payload = {
             "pairing_token": pairing_token,
             "platform": platform,
-            "push_token": push_token,
             "public_key": self.key.public_key_b64(),
             "name": name,
         }
+        if push_token is not None:
+            payload["push_token"] = push_token
         data = self._call("POST", "device/register/", payload, sign=False)
         self.device_id = data["device_id"]
         return self.device_id

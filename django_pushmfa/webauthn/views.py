@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -15,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from ..reauth import ReauthenticationRequiredMixin
+from ..views.layout import render_page
 from .internal import auth
 
 
@@ -29,4 +29,4 @@ class WebAuthnRegisterPageView(LoginRequiredMixin, ReauthenticationRequiredMixin
             "complete_url": reverse("pushmfa:api-webauthn-register-complete"),
             "success_url": reverse("pushmfa:account"),
         }
-        return render(request, self.template_name, context)
+        return render_page(request, self.template_name, context)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from ...internal import throttle
 from ...models import BackupCode
 
 ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # 32 symbols: no l, o, 0, 1
@@ -41,7 +42,7 @@ def generate_code() -> str:
 
 def normalize(code: Any) -> str | None:
     """Trim, lower-case, drop inner spaces and dashes; None when the result cannot be a code."""
-    if not isinstance(code, str) or len(code) > 64:
+    if not isinstance(code, str) or len(code) > throttle.MAX_CODE_LENGTH:
         return None
     cleaned = _SEPARATORS.sub("", code.strip().lower())
     if not _VALID.fullmatch(cleaned):
