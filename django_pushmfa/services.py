@@ -101,7 +101,8 @@ def reset_mfa(user: Any, actor: Any, reason: str, *, request: HttpRequest | None
     """Staff reset: revoke every active credential of ``user`` and invalidate backup codes.
 
     Then recovery (``internal.recovery.evict``): every session of ``user`` ends, unused pairing
-    tokens and MFA steps in progress are voided, remembered browsers forgotten, the user e-mailed.
+    tokens and MFA steps in progress are voided, remembered browsers forgotten; the user gets one
+    ``mfa_reset`` e-mail.
 
     Refuses (``PermissionError``) a staff member resetting their own MFA.
     """
@@ -127,11 +128,12 @@ def reset_mfa(user: Any, actor: Any, reason: str, *, request: HttpRequest | None
     signals.mfa_reset.send(sender=MFACredential, user=user, actor=actor, reason=reason, revoked=revoked)
     from .internal.recovery import evict
 
-    evict(user, reason="mfa_reset", request=request, actor=actor)
+    ended = evict(user, reason="mfa_reset", request=request, actor=actor, alert=False)
     from .adapter import get_adapter
 
-    # The staff member's reason stays internal: the email says what happened and what to do.
-    get_adapter().send_alert(user, "mfa_reset", {"revoked": len(revoked)})
+    # The staff member's reason stays internal: the email says what happened and what to do. One
+    # email for the reset, saying also which sessions recovery signed out.
+    get_adapter().send_alert(user, "mfa_reset", {"revoked": len(revoked), "sessions": ended})
     return revoked
 
 

@@ -33,11 +33,14 @@ current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.Contex
 )
 
 
-def evict(user: Any, *, reason: str, request: HttpRequest | None = None, actor: Any = None) -> int:
+def evict(
+    user: Any, *, reason: str, request: HttpRequest | None = None, actor: Any = None, alert: bool = True
+) -> int:
     """End what an intruder may hold of ``user``'s account; the number of sessions ended.
 
     ``request`` is the one making the change: its session stays when it is ``user``'s own.
-    Records ``sessions_ended`` and sends the ``sessions_ended`` alert.
+    Records ``sessions_ended`` and sends the ``sessions_ended`` alert unless ``alert`` is False (a
+    staff MFA reset says it in its own ``mfa_reset`` alert: one event, one e-mail).
     """
     from ..adapter import get_adapter
     from ..services import record_event
@@ -60,7 +63,8 @@ def evict(user: Any, *, reason: str, request: HttpRequest | None = None, actor: 
         browsers=forgotten,
         challenges=expired,
     )
-    get_adapter().send_alert(user, "sessions_ended", {"reason": reason, "sessions": ended, "browsers": forgotten})
+    if alert:
+        get_adapter().send_alert(user, "sessions_ended", {"reason": reason, "sessions": ended, "browsers": forgotten})
     return ended
 
 

@@ -174,7 +174,8 @@ def test_push_rate_limit_and_denials_as_at_login(user, phone, stale, settings):
 def test_denied_push_does_not_reauthenticate(user, phone, stale):
     body = post(stale, "/mfa/api/reauth/push/").json()
     phone.respond(body["challenge_id"], "deny")
-    assert stale.get(body["poll_url"], **JSON).json() == {"status": "denied"}
+    # v1.1: the poll says why (issue 19)
+    assert stale.get(body["poll_url"], **JSON).json() == {"status": "denied", "reason": "denied"}
     assert refused(stale)
 
 
