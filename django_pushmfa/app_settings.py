@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "METHODS": ["push", "totp", "webauthn", "backup_code"],  # the methods that exist (URLs, chooser, pages)
     "METHOD_PRIORITY": ["webauthn", "push", "totp", "backup_code"],
     "PENDING_TIMEOUT": 600,  # seconds the "MFA pending" state lasts after the password step
+    "REAUTH_WINDOW": 300,  # seconds a login's MFA step or a re-authentication counts as recent (step-up)
+    "SESSION_SEEN_INTERVAL": 300,  # seconds between writes of a session's "last seen"
     "EXEMPT_PATHS": [],  # path prefixes MFAMiddleware never redirects to the MFA step (health checks...)
     # --- pages
     "BASE_TEMPLATE": "pushmfa/base.html",  # the template every page extends: the site's own base.html
@@ -98,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
         "mfa_reset": True,
         "push_suspended": True,
         "second_step_failed": True,
+        "sessions_ended": True,
         "wrong_number": True,
     },
     # --- admin

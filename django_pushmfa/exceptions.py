@@ -78,6 +78,16 @@ class MFANotInProgress(PushMFAError):
     code = "mfa_not_in_progress"
 
 
+class MethodNotAvailable(PushMFAError):
+    """A re-authentication method this user may not use (a password while they have MFA)."""
+
+    code = "method_not_available"
+
+
+class InvalidCredentials(PushMFAError):
+    code = "invalid_credentials"
+
+
 # --- push providers ------------------------------------------------------------------------------
 class PushError(PushMFAError):
     """A provider failed to accept a push. ``provider_code`` is the provider's own error code."""

@@ -7,6 +7,10 @@ sites that require MFA are sent to enrollment until the user has a credential. A
 ``authenticate()`` accepted the password of a user with MFA without a ``login()`` following (a view
 that checks a password by hand) is answered ``403`` instead of what the view made (see
 ``internal.password_step``).
+
+It also ends sessions: a logged-in session whose "Your sessions" record was ended (signed out from
+elsewhere, or by recovery) is logged out before the view runs (``internal.sessions.check``), and it
+keeps the request being served at hand for recovery (``internal.recovery.current_request``).
 """
 from __future__ import annotations
 
@@ -17,11 +21,12 @@ from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from .app_settings import app_settings
-from .internal import pending
+from .internal import pending, recovery, sessions
 from .internal.login import ENROLL_REQUIRED_KEY
 from .internal.password_step import PASSWORD_STEP_ATTR, refuse_password_only
 
@@ -46,21 +51,33 @@ class MFAMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        redirect = self.redirect_for(request)
-        if redirect is not None:
-            return redirect
-        return self.withhold_password_only(request, self.get_response(request))
-
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        # Only page navigations can be redirected; everything else passes without touching the session.
-        if request.method in ("GET", "HEAD") and _accepts_html(request):
-            redirect = await sync_to_async(self.redirect_for)(request)
+        token = recovery.current_request.set(request)
+        try:
+            end_ended_session(request)
+            redirect = self.redirect_for(request)
             if redirect is not None:
                 return redirect
-        response = await self.get_response(request)
-        if getattr(request, PASSWORD_STEP_ATTR, None) is None:
-            return response
-        return await sync_to_async(self.withhold_password_only)(request, response)
+            return self.withhold_password_only(request, self.get_response(request))
+        finally:
+            recovery.current_request.reset(token)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        token = recovery.current_request.set(request)
+        try:
+            session = getattr(request, "session", None)
+            if session is not None and await session.aget(SESSION_KEY):
+                await sync_to_async(end_ended_session)(request)
+            # Only page navigations can be redirected; everything else passes without touching the session.
+            if request.method in ("GET", "HEAD") and _accepts_html(request):
+                redirect = await sync_to_async(self.redirect_for)(request)
+                if redirect is not None:
+                    return redirect
+            response = await self.get_response(request)
+            if getattr(request, PASSWORD_STEP_ATTR, None) is None:
+                return response
+            return await sync_to_async(self.withhold_password_only)(request, response)
+        finally:
+            recovery.current_request.reset(token)
 
     def withhold_password_only(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         """``403`` instead of ``response`` when a view got a user with MFA from ``authenticate()``
@@ -114,6 +131,17 @@ class MFAMiddleware:
                 prefixes.append(url)
         prefixes.extend(app_settings.EXEMPT_PATHS or [])
         return any(path.startswith(p) for p in prefixes if p and p != "/")
+
+
+def _has_login(request: HttpRequest) -> bool:
+    session = getattr(request, "session", None)
+    return session is not None and bool(session.get(SESSION_KEY))
+
+
+def end_ended_session(request: HttpRequest) -> None:
+    """Log out a logged-in session whose record was ended (see ``internal.sessions``)."""
+    if _has_login(request) and not sessions.check(request):
+        logout(request)
 
 
 def _is_app_url(request: HttpRequest) -> bool:

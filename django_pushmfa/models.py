@@ -224,6 +224,11 @@ class SecurityEvent(models.Model):
         MFA_FAILED = "mfa_failed", _("MFA attempt failed")
         SIGN_COUNT_REGRESSION = "webauthn_sign_count_regression", _("Security key sign count went back")
         BROWSER_TRUSTED = "browser_trusted", _("Browser remembered")
+        REAUTHENTICATED = "reauthenticated", _("Re-authenticated")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        SESSIONS_ENDED = "sessions_ended", _("Other sessions ended")
+        SESSION_ENDED = "session_ended", _("Session signed out")
+        BROWSER_FORGOTTEN = "browser_forgotten", _("Remembered browser forgotten")
         PASSWORD_ONLY_REFUSED = "password_only_refused", _("Password without the MFA step refused")
         CODES_LOCKED = "codes_locked", _("Typed codes locked after too many failures")
         TOTP_SECRET_REENCRYPTED = "totp_secret_reencrypted", _("TOTP seed re-encrypted under a new key")
@@ -262,3 +267,54 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class UserSession(models.Model):
+    """A logged-in session of a user, as the user sees it under "Your sessions".
+
+    The session itself keeps this record's id (``internal.sessions``); ``MFAMiddleware`` logs out a
+    session whose record is ended. That is what ends a session on every session engine — signed
+    cookies included, which the server cannot delete.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    browser = models.CharField(_("browser"), max_length=100, blank=True)
+    os = models.CharField(_("operating system"), max_length=100, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    location = models.CharField(_("approximate location"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("signed in at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=40, blank=True)
+    # The password step is done, the MFA step not yet: not listed; recovery ends it like any other.
+    mfa_pending = models.BooleanField(_("MFA step pending"), default=False)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "ended_at"], name="pushmfa_session_user_open")]
+
+    def __str__(self) -> str:
+        return f"session {self.pk}"
+
+
+class RememberedBrowser(models.Model):
+    """A browser the user chose to trust (skips the MFA step); the trust cookie names this record."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    browser = models.CharField(_("browser"), max_length=100, blank=True)
+    os = models.CharField(_("operating system"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("remembered at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("forgotten at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("remembered browser")
+        verbose_name_plural = _("remembered browsers")
+        indexes = [models.Index(fields=["user", "revoked_at"], name="pushmfa_browser_user_open")]
+
+    def __str__(self) -> str:
+        return f"remembered browser {self.pk}"

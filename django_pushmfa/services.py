@@ -100,6 +100,10 @@ def revoke_credential(
 def reset_mfa(user: Any, actor: Any, reason: str, *, request: HttpRequest | None = None) -> list[MFACredential]:
     """Staff reset: revoke every active credential of ``user`` and invalidate backup codes.
 
+    Then recovery (``internal.recovery.evict``): every session of ``user`` ends, unused pairing
+    tokens and MFA steps in progress are voided, remembered browsers forgotten; the user gets one
+    ``mfa_reset`` e-mail.
+
     Refuses (``PermissionError``) a staff member resetting their own MFA.
     """
     if actor is not None and getattr(actor, "pk", None) == user.pk:
@@ -122,10 +126,14 @@ def reset_mfa(user: Any, actor: Any, reason: str, *, request: HttpRequest | None
             revoked=[str(c.pk) for c in revoked],
         )
     signals.mfa_reset.send(sender=MFACredential, user=user, actor=actor, reason=reason, revoked=revoked)
+    from .internal.recovery import evict
+
+    ended = evict(user, reason="mfa_reset", request=request, actor=actor, alert=False)
     from .adapter import get_adapter
 
-    # The staff member's reason stays internal: the email says what happened and what to do.
-    get_adapter().send_alert(user, "mfa_reset", {"revoked": len(revoked)})
+    # The staff member's reason stays internal: the email says what happened and what to do. One
+    # email for the reset, saying also which sessions recovery signed out.
+    get_adapter().send_alert(user, "mfa_reset", {"revoked": len(revoked), "sessions": ended})
     return revoked
 
 

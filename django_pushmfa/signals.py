@@ -42,3 +42,6 @@ backup_code_used = Signal()
 
 # The MFA step completed and the user is logged in. Args: user, method, request.
 mfa_completed = Signal()
+
+# A logged-in session re-authenticated (step-up). Args: user, method, request.
+reauthenticated = Signal()

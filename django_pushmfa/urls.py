@@ -29,6 +29,7 @@ def build_urlpatterns() -> list[URLPattern | URLResolver]:
     return [
         path("api/", include(api_routes)),
         path("authenticate/", views.AuthenticateView.as_view(), name="authenticate"),
+        path("reauthenticate/", views.ReauthenticateView.as_view(), name="reauthenticate"),
         path("account/", views.AccountView.as_view(), name="account"),
         *method_urlpatterns("pages"),
     ]

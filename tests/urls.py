@@ -11,6 +11,10 @@ urlpatterns = [
     path("custom-login/", views.custom_login, name="custom-login"),
     path("private/", views.private, name="private"),
     path("api/whoami/", views.WhoAmI.as_view(), name="whoami"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(success_url="/"), name="password-change"),
+    path("sensitive/", views.sensitive, name="sensitive"),
+    path("sensitive-cbv/", views.SensitiveView.as_view(), name="sensitive-cbv"),
+    path("api/sensitive/", views.SensitiveAPI.as_view(), name="sensitive-api"),
     path("admin/", admin.site.urls),
     path("mfa/", include("django_pushmfa.urls")),
 ]

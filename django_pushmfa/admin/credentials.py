@@ -189,6 +189,21 @@ class MFACredentialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/pushmfa/revoke_credentials.html", context)
 
     def _revoke(self, request: HttpRequest, credentials: list[MFACredential], reason: str) -> None:
+        # As with "Reset MFA": never one's own credentials here (a stolen staff session must not strip
+        # its own account's second factor); the account page does that, after a re-authentication.
+        own = [c for c in credentials if c.user_id == request.user.pk]
+        if own:
+            self.message_user(
+                request,
+                _(
+                    "Your own credentials cannot be revoked here. Use your account page "
+                    "(it asks you to confirm it's you)."
+                ),
+                messages.ERROR,
+            )
+            credentials = [c for c in credentials if c.user_id != request.user.pk]
+            if not credentials:
+                return
         revoked = 0
         for credential in credentials:
             if services.revoke_credential(credential, actor=request.user, reason=reason, request=request):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from ..internal import account
 from . import serializers as ser
-from .base import AccountAPIView
+from .base import AccountAPIView, CredentialChangeAPIView
 from .exceptions import APIError
 from .schema import error_responses, extend_schema
 
@@ -30,7 +30,7 @@ class CredentialListView(AccountAPIView):
         return Response({"credentials": [c.as_json() for c in account.list_credentials(request.user)]})
 
 
-class CredentialDetailView(AccountAPIView):
+class CredentialDetailView(CredentialChangeAPIView):
     """``DELETE api/credentials/<id>/`` → ``204``: revoked (never deleted), a security event recorded."""
 
     @extend_schema(
@@ -44,7 +44,7 @@ class CredentialDetailView(AccountAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CredentialPrimaryView(AccountAPIView):
+class CredentialPrimaryView(CredentialChangeAPIView):
     """``POST api/credentials/<id>/primary/`` → ``200`` the credential as listed (extension)."""
 
     @extend_schema(

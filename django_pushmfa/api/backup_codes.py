@@ -9,12 +9,12 @@ from rest_framework.response import Response
 
 from ..backup_codes.internal import flows
 from . import serializers as ser
-from .base import AccountAPIView
+from .base import CredentialChangeAPIView
 from .login import code_verify_view
 from .schema import error_responses, extend_schema
 
 
-class BackupCodesView(AccountAPIView):
+class BackupCodesView(CredentialChangeAPIView):
     """``POST api/backup-codes/`` → ``201 {"codes": [...]}``: a new set; earlier unused codes stop working."""
 
     @extend_schema(

@@ -1,7 +1,8 @@
 """Shared base for the app's API views: JSON only, the contract's error shape, the body size limit.
 
 Two bases carry who may call: :class:`PendingLoginAPIView` (a browser mid-login) and
-:class:`AccountAPIView` (a fully logged-in user). A new way to authenticate (an app's session token,
+:class:`AccountAPIView` (a fully logged-in user), with :class:`CredentialChangeAPIView` for the
+account changes that need a recent authentication (step-up). A new way to authenticate (an app's session token,
 say) is added to their ``authentication_classes`` here, once, for every endpoint of that kind.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..internal import account
 from ..internal.login import finish_step
 from ..models import MFACredential
 from .exceptions import APIError, check_body_size, exception_handler
-from .permissions import HasPendingLogin, IsFullyAuthenticated, pending_user
+from .permissions import HasPendingLogin, IsFullyAuthenticated, RecentlyAuthenticated, pending_user
 
 try:  # optional: drf-spectacular documents every view (api/schema.py), whatever the site's DRF settings
     from drf_spectacular.openapi import AutoSchema as _SchemaClass
@@ -109,6 +110,13 @@ class AccountAPIView(PushMFAAPIView):
             if summary.id == str(credential.pk):
                 return summary.as_json()
         raise APIError("not_found", _("Not found."), 404)  # revoked between creation and answer
+
+
+class CredentialChangeAPIView(AccountAPIView):
+    """An account endpoint that changes what protects the account: it also needs a recent
+    authentication of this session (``403 reauthentication_required`` otherwise; contract v1.1)."""
+
+    permission_classes = [RecentlyAuthenticated]
 
 
 class UnknownAPIPathView(PushMFAAPIView):

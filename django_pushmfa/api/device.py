@@ -17,7 +17,6 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -31,8 +30,7 @@ from ..models import PushDevice, SecurityEvent
 from ..push.internal import challenges as challenge_flows
 from . import device_serializers as ser
 from .authentication import DeviceSignatureAuthentication, IsSignedDevice, mark_seen
-from .base import PushMFAAPIView
-from .permissions import IsFullyAuthenticated
+from .base import CredentialChangeAPIView, PushMFAAPIView
 from .schema import error_responses, extend_schema
 
 UNREGISTER_REASON = "unregistered by device"
@@ -196,11 +194,9 @@ class DeviceView(SignedDeviceView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PairingTokenView(PushMFAAPIView):
-    """``POST api/devices/pairing/``: a fully logged-in user gets a single-use pairing token."""
-
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsFullyAuthenticated]
+class PairingTokenView(CredentialChangeAPIView):
+    """``POST api/devices/pairing/``: a fully logged-in, recently authenticated user gets a
+    single-use pairing token."""
 
     @extend_schema(
         operation_id="devices_pairing_create",

@@ -145,7 +145,9 @@ class ChallengeContextSerializer(serializers.Serializer):
     requested_at = serializers.DateTimeField(read_only=True)
     site_name = serializers.CharField(allow_null=True, read_only=True, help_text="PUSHMFA_SITE_NAME (v1.1).")
     purpose = serializers.ChoiceField(
-        choices=["login", "reauthentication"], read_only=True, help_text="Why the challenge exists (v1.1)."
+        choices=["login", "reauthentication"],
+        read_only=True,
+        help_text='Why the challenge exists (v1.1); "reauthentication": say "Confirm it\'s you".',
     )
     service = serializers.CharField(
         allow_null=True, read_only=True, help_text="The application the user signs in to, when the site names one."

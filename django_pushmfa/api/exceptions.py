@@ -36,6 +36,22 @@ class MFARequired(exceptions.PermissionDenied):
     default_code = "mfa_required"
 
 
+class ReauthenticationRequiredError(exceptions.PermissionDenied):
+    """``403 reauthentication_required`` with ``reauthenticate_url``, whichever exception handler the
+    view has: the detail is the whole answer, so DRF's default handler gives it as is too."""
+
+    default_code = "reauthentication_required"
+
+    def __init__(self, reauthenticate_url: str) -> None:
+        super().__init__()
+        self.code = self.default_code
+        self.detail = {
+            "detail": exceptions.ErrorDetail(str(_("Confirm it's you first: re-authenticate.")), self.code),
+            "code": self.code,
+            "reauthenticate_url": reauthenticate_url,
+        }
+
+
 class InvalidSignature(exceptions.AuthenticationFailed):
     default_detail = _("The request signature does not verify.")
     default_code = "invalid_signature"
@@ -73,6 +89,8 @@ APP_ERRORS: dict[type[app_exceptions.PushMFAError], tuple[int, Any]] = {
     app_exceptions.InvalidCode: (400, _("The code is not valid.")),
     app_exceptions.InvalidPairingToken: (400, _("The pairing token is unknown, used or expired.")),
     app_exceptions.MFANotInProgress: (403, _("No login is in progress in this session.")),
+    app_exceptions.MethodNotAvailable: (403, _("This method is not available for your account.")),
+    app_exceptions.InvalidCredentials: (400, _("The password is not correct.")),
 }
 
 DRF_CODES: dict[type[exceptions.APIException], str] = {
@@ -126,6 +144,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     api_exc = to_api_exception(exc)
     if api_exc is None:
         return None  # a real bug: let Django answer 500 and log it
+    if isinstance(api_exc, ReauthenticationRequiredError):
+        return Response(dict(api_exc.detail), status=api_exc.status_code)
     code = error_code(api_exc)
     data: dict[str, Any] = {"code": code}
     if isinstance(api_exc.detail, dict | list):

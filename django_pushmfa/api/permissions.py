@@ -8,7 +8,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from ..exceptions import MFANotInProgress
 from ..internal import pending
-from .exceptions import APIError, MFARequired
+from .exceptions import APIError, MFARequired, ReauthenticationRequiredError
 
 
 def enforce_csrf(request: Any) -> None:
@@ -58,4 +58,20 @@ class IsFullyAuthenticated(BasePermission):
             from rest_framework.exceptions import NotAuthenticated
 
             raise NotAuthenticated()
+        return True
+
+
+class RecentlyAuthenticated(IsFullyAuthenticated):
+    """A fully logged-in user whose session authenticated within ``PUSHMFA_REAUTH_WINDOW`` (step-up).
+
+    Otherwise ``403 {"code": "reauthentication_required", "reauthenticate_url": ...}``. Host sites put
+    it on their own sensitive DRF views; the app's credential changes use it (``CredentialChangeAPIView``).
+    """
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        super().has_permission(request, view)
+        from ..internal import reauth
+
+        if not reauth.is_recent(request._request):
+            raise ReauthenticationRequiredError(reauth.reauthenticate_url())
         return True

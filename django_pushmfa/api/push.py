@@ -9,6 +9,8 @@ to 30 s. It works under WSGI too. ``POST api/push/`` points its ``poll_url`` the
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import path, reverse
@@ -23,6 +25,7 @@ from rest_framework.response import Response
 
 from ..app_settings import app_settings
 from ..push.internal import flows
+from ..push.store import Challenge
 from ..push.store.base import iso
 from . import device
 from . import serializers as ser
@@ -48,6 +51,16 @@ def poll_url(challenge_id: str) -> str:
     """Where the browser polls: the async view on ASGI sites (``PUSHMFA_ASYNC_POLL``), else the sync one."""
     name = "pushmfa:api-push-poll-async" if app_settings.ASYNC_POLL else "pushmfa:api-push-poll"
     return reverse(name, args=[challenge_id])
+
+
+def challenge_json(challenge: Challenge, poll: str) -> dict[str, Any]:
+    """The ``201`` body of a started push, polled at ``poll``."""
+    return {
+        "challenge_id": challenge.id,
+        "display_number": challenge.display_number,
+        "expires_at": iso(challenge.expires_at),
+        "poll_url": poll,
+    }
 
 
 class MayPoll(BasePermission):
@@ -76,15 +89,7 @@ class PushStartView(PendingLoginAPIView):
     def post(self, request: Request) -> Response:
         remember = self.validated(request, ser.RememberSerializer)["remember_browser"]
         challenge = flows.start(request._request, self.pending_user(request), remember=remember)
-        return Response(
-            {
-                "challenge_id": challenge.id,
-                "display_number": challenge.display_number,
-                "expires_at": iso(challenge.expires_at),
-                "poll_url": poll_url(challenge.id),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(challenge_json(challenge, poll_url(challenge.id)), status=status.HTTP_201_CREATED)
 
 
 class PushPollView(PushMFAAPIView):

@@ -55,9 +55,16 @@ SCHEMA_SETTINGS: dict[str, Any] = {
 
 # The contract's error codes, by status (docs/api-contract.md, "Errors"), plus DRF's generic ones.
 ERROR_CODES: dict[int, tuple[str, ...]] = {
-    400: ("invalid", "parse_error", "invalid_code", "invalid_pairing_token"),
+    400: ("invalid", "parse_error", "invalid_code", "invalid_pairing_token", "invalid_credentials"),
     401: ("not_authenticated", "invalid_signature"),
-    403: ("mfa_required", "mfa_not_in_progress", "not_authenticated", "csrf_failed", "method_not_available"),
+    403: (
+        "mfa_required",
+        "mfa_not_in_progress",
+        "not_authenticated",
+        "csrf_failed",
+        "reauthentication_required",
+        "method_not_available",
+    ),
     404: ("not_found",),
     409: ("no_push_device", "challenge_resolved", "wrong_number"),
     410: ("challenge_expired",),
@@ -75,6 +82,9 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField(help_text="Stable machine code, e.g. wrong_number.")
     errors = serializers.DictField(required=False, help_text="Per-field messages (code invalid only).")
+    reauthenticate_url = serializers.CharField(
+        required=False, help_text="Code reauthentication_required only: the HTML re-authentication page."
+    )
 
 
 def error_responses(*statuses: int, codes: dict[int, str] | None = None) -> dict[int, Any]:

@@ -34,6 +34,8 @@ class RememberSerializer(serializers.Serializer):
     )
 
 
+class PasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(help_text="The account's password (users without an MFA credential only).")
 class CodeSerializer(RememberSerializer):
     code = CodeField(help_text="The code as typed; spaces (and for backup codes dashes) are ignored.")
 

@@ -10,12 +10,12 @@ from rest_framework.response import Response
 
 from ..totp.internal import flows
 from . import serializers as ser
-from .base import AccountAPIView
+from .base import CredentialChangeAPIView
 from .login import code_verify_view
 from .schema import error_responses, extend_schema
 
 
-class TOTPSetupView(AccountAPIView):
+class TOTPSetupView(CredentialChangeAPIView):
     """``POST api/totp/setup/`` → ``201 {"secret", "otpauth_uri"}``; nothing is active until confirmed."""
 
     @extend_schema(
@@ -32,7 +32,7 @@ class TOTPSetupView(AccountAPIView):
         return response
 
 
-class TOTPConfirmView(AccountAPIView):
+class TOTPConfirmView(CredentialChangeAPIView):
     """``POST api/totp/confirm/`` ``{"code", "label"?}`` → ``201`` the new credential."""
 
     @extend_schema(

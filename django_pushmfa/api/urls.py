@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from . import account, login
+from . import account, login, reauth, sessions
 from .base import UnknownAPIPathView
 from .schema import schema_urlpatterns
 
@@ -22,6 +22,9 @@ urlpatterns: list = [
         account.CredentialPrimaryView.as_view(),
         name="api-credential-primary",
     ),
+    # re-authentication (step-up) of a logged-in session, and "Your sessions and browsers"
+    *reauth.urlpatterns(),
+    *sessions.urlpatterns,
 ]
 
 fallback_urlpatterns: list = [

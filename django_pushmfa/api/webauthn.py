@@ -19,8 +19,9 @@ from rest_framework.response import Response
 from ..webauthn.internal import flows
 from ..webauthn.internal.auth import MalformedCredential, WebAuthnFailed
 from . import serializers as ser
-from .base import AccountAPIView, PendingLoginAPIView, PushMFAAPIView
+from .base import CredentialChangeAPIView, PendingLoginAPIView, PushMFAAPIView
 from .exceptions import APIError
+from .reauth import ReauthAPIView
 from .schema import error_responses, extend_schema
 
 FAILED_CODES = {400: "invalid, webauthn_failed (extension)"}
@@ -69,7 +70,7 @@ class AuthenticationCompleteView(WebAuthnErrors, PendingLoginAPIView):
         return self.finish(request, user, "webauthn", credential, remember=data["remember_browser"])
 
 
-class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
+class RegistrationBeginView(WebAuthnErrors, CredentialChangeAPIView):
     """``POST api/webauthn/register/begin/`` ``{"passkey": false}`` → ``200`` creation options (JSON form)."""
 
     @extend_schema(
@@ -84,7 +85,7 @@ class RegistrationBeginView(WebAuthnErrors, AccountAPIView):
         return Response(flows.begin_registration(request._request, request.user, passkey=passkey))
 
 
-class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
+class RegistrationCompleteView(WebAuthnErrors, CredentialChangeAPIView):
     """``POST api/webauthn/register/complete/`` with the attestation → ``201`` the new credential."""
 
     @extend_schema(
@@ -99,6 +100,36 @@ class RegistrationCompleteView(WebAuthnErrors, AccountAPIView):
         user = request.user
         credential = flows.complete_registration(request._request, user, data["credential"], label=data["label"])
         return self.credential_created(credential)
+
+
+class ReauthWebAuthnBeginView(WebAuthnErrors, ReauthAPIView):
+    """``POST api/reauth/webauthn/begin/`` → ``200`` request options for the logged-in user's keys."""
+
+    @extend_schema(
+        operation_id="reauth_webauthn_begin",
+        summary="WebAuthn request options for a re-authentication",
+        request=None,
+        responses={200: ser.WebAuthnOptionsSerializer, **error_responses(400, 403, codes=FAILED_CODES)},
+        tags=["reauthentication"],
+    )
+    def post(self, request: Request) -> Response:
+        return Response(flows.begin_authentication(request._request, request.user))
+
+
+class ReauthWebAuthnCompleteView(WebAuthnErrors, ReauthAPIView):
+    """``POST api/reauth/webauthn/complete/`` with the assertion → ``200 {"status": "approved"}``."""
+
+    @extend_schema(
+        operation_id="reauth_webauthn_complete",
+        summary="Re-authenticate with a WebAuthn assertion",
+        request=ser.WebAuthnCredentialSerializer,
+        responses={200: ser.ApprovedSerializer, **error_responses(400, 403, 503, codes=FAILED_CODES)},
+        tags=["reauthentication"],
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(request, ser.WebAuthnCredentialSerializer)
+        credential = flows.verify_login(request._request, request.user, data["credential"])
+        return self.approved(request, "webauthn", credential=credential)
 
 
 urlpatterns = [

@@ -12,12 +12,14 @@ from django.views.decorators.cache import never_cache
 
 from ..app_settings import app_settings
 from ..models import MFACredential
+from ..reauth import ReauthenticationRequiredMixin
 from ..views.layout import render_page
 from .internal import auth, flows
 
 
 @method_decorator(never_cache, name="dispatch")
-class BackupCodesPageView(LoginRequiredMixin, View):
+class BackupCodesPageView(LoginRequiredMixin, ReauthenticationRequiredMixin, View):
+    reauthentication_methods = ("POST",)
     template_name = "pushmfa/backup_codes/index.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:

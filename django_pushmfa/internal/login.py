@@ -25,7 +25,7 @@ from ..app_settings import app_settings
 from ..exceptions import MFANotInProgress
 from ..models import MFACredential, SecurityEvent
 from ..services import has_active_mfa, record_event
-from . import password_step, pending, trust
+from . import password_step, pending, sessions, trust
 
 ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
 # Session key: the browser asked to be remembered when its deferred step (a push) completes.
@@ -47,31 +47,43 @@ def backend_requires_mfa(backend_path: str | None) -> bool:
 
 
 def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """``user_logged_in`` receiver: turn a password login of an enrolled user into a pending one."""
+    """``user_logged_in`` receiver: turn a password login of an enrolled user into a pending one.
+
+    A login that is complete here (no MFA credential, a remembered browser, a backend that skips
+    MFA) is registered under "Your sessions"; the password step of a user without MFA also counts
+    as this session's recent authentication (``internal.reauth``), a remembered browser's does not.
+    """
     http_request = password_step.http_request_of(request)
     if http_request is not None and getattr(http_request, password_step.PASSWORD_STEP_ATTR, None) == str(user.pk):
         delattr(http_request, password_step.PASSWORD_STEP_ATTR)  # the login() the password step promised
     if request is None or getattr(request, COMPLETING_ATTR, False) or not hasattr(request, "session"):
         return
     backend_path = request.session.get(BACKEND_SESSION_KEY)
-    if not backend_requires_mfa(backend_path):
-        return
-    if needs_mfa_step(request, user):
+    if backend_requires_mfa(backend_path) and needs_mfa_step(request, user):
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         pending.begin(request, user, backend_path, next_url=next_url)
+        return
+    sessions.register(request, user)
 
 
 def needs_mfa_step(request: HttpRequest, user: Any) -> bool:
-    """True when this password login must wait for a second factor."""
+    """True when this password login must wait for a second factor.
+
+    Without an MFA credential the password step is this session's recent authentication
+    (``internal.reauth``); a remembered browser skips the step (its record's last use is kept) but
+    is no recent authentication.
+    """
     # authenticate() already asked (same request, same user instance): no second query.
     enrolled = getattr(user, password_step.ENROLLED_ATTR, None)
     if not (has_active_mfa(user) if enrolled is None else enrolled):
         from ..adapter import get_adapter
+        from . import reauth
 
         if get_adapter().is_mfa_required(user):
             request.session[ENROLL_REQUIRED_KEY] = True
+        reauth.mark(request)
         return False
-    return not trust.is_browser_trusted(request, user)
+    return not trust.use_remembered(request, user)
 
 
 def safe_next_url(request: HttpRequest, url: str | None) -> str:
@@ -166,12 +178,12 @@ def finish_step(
     cookie = None
     using = router.db_for_write(MFACredential)
     with transaction.atomic(using=using):
+        if not sessions.activate(request, user):
+            pending.clear(request)  # recovery ended this pending login: its password step is void too
+            raise MFANotInProgress()
         log_in(request, user, backend, method)
         request.session.pop(REMEMBER_KEY, None)
-        if credential is not None:
-            MFACredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
-        elif credential_id is not None:
-            credential = _mark_used(using, user, credential_id)
+        credential = mark_used(user, credential=credential, credential_id=credential_id)
         record_event(
             user, SecurityEvent.Kind.MFA_COMPLETED, request=request, credential=credential, method=method
         )
@@ -191,8 +203,11 @@ def log_in(request: HttpRequest, user: Any, backend: str | None, method: str) ->
         login(request, user, backend=backend)
     finally:
         setattr(request, COMPLETING_ATTR, False)
+    from . import reauth
+
     pending.clear(request)
     request.session[pending.METHOD_KEY] = method
+    reauth.mark(request)
 
 
 class Purpose:
@@ -228,18 +243,26 @@ class Purpose:
 LOGIN = Purpose()
 
 
-def _mark_used(using: str, user: Any, credential_id: Any) -> MFACredential | None:
-    """Set ``last_used_at`` of ``user``'s credential ``credential_id``; the credential, or None when
-    it is not one of theirs (or the id is malformed).
+def mark_used(
+    user: Any, *, credential: MFACredential | None = None, credential_id: Any = None
+) -> MFACredential | None:
+    """Set ``last_used_at`` of the credential that verified a step of ``user``; returns it.
 
-    One UPDATE, no SELECT: the returned instance holds only its id and user id, the other fields are
-    deferred (read from the database only if someone reads them), which is all the event's foreign
-    key needs.
+    ``credential`` is updated by its pk. With only ``credential_id`` (the push flow knows just the
+    answering device's id) it is one UPDATE limited to ``user``'s own credentials, no SELECT: the
+    returned instance holds only its id and user id, the other fields are deferred, which is all the
+    event's foreign key needs; None when it is not one of theirs (or the id is malformed).
     """
+    if credential is not None:
+        MFACredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
+        return credential
+    if credential_id is None:
+        return None
     try:
         pk = uuid.UUID(str(credential_id))
     except ValueError:
         return None
+    using = router.db_for_write(MFACredential)
     updated = MFACredential.objects.using(using).filter(pk=pk, user_id=user.pk).update(last_used_at=timezone.now())
     if not updated:
         return None

@@ -89,6 +89,10 @@ def begin(request: HttpRequest, user: Any, backend: str, next_url: str = "") -> 
     request.session[PENDING_KEY] = state
     from django.contrib.auth.models import AnonymousUser
 
+    from . import sessions
+
+    # Registered as MFA-pending: recovery ends it with the user's other sessions (the step is void).
+    sessions.register(request, user, mfa_pending=True)
     request.user = AnonymousUser()
     return PendingLogin(state["user_id"], backend, state["started_at"], next_url, state["pw"])
 

@@ -13,8 +13,13 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def force_mfa_login(client: Any, user: Any, *, method: str = "test", backend: str | None = None) -> None:
+def force_mfa_login(
+    client: Any, user: Any, *, method: str = "test", backend: str | None = None, recently: bool = True
+) -> None:
     """Log ``client`` (a ``django.test.Client``) in as ``user`` with the MFA step marked done.
+
+    The session counts as recently authenticated (step-up, ``PUSHMFA_REAUTH_WINDOW``) as after a
+    real MFA step; ``recently=False`` makes it an older session that must re-authenticate first.
 
     Mirrors ``Client.force_login`` but logs in through the app's own ``log_in`` (what a completed
     MFA step runs), so the MFA step is not inserted. Records nothing (no SecurityEvent): it is not
@@ -28,6 +33,10 @@ def force_mfa_login(client: Any, user: Any, *, method: str = "test", backend: st
     else:
         request.session = import_module(settings.SESSION_ENGINE).SessionStore()
     log_in(request, user, backend or settings.AUTHENTICATION_BACKENDS[0], method)
+    if not recently:
+        from ..internal.reauth import AUTHENTICATED_AT_KEY
+
+        request.session.pop(AUTHENTICATED_AT_KEY, None)
     request.session.save()
     # Set the session cookie the way Client.force_login does. Done here rather than through the
     # private ``Client._set_login_cookies``, which only exists since Django 5.0.

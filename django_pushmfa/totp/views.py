@@ -16,13 +16,14 @@ from django.views.decorators.cache import never_cache
 
 from ..exceptions import ChallengeStoreUnavailable, InvalidCode, RateLimited
 from ..internal.qr import qr_svg
+from ..reauth import ReauthenticationRequiredMixin
 from ..views.layout import render_page
 from .forms import TOTPConfirmForm
 from .internal import flows
 
 
 @method_decorator(never_cache, name="dispatch")
-class TOTPSetupPageView(LoginRequiredMixin, View):
+class TOTPSetupPageView(LoginRequiredMixin, ReauthenticationRequiredMixin, View):
     template_name = "pushmfa/totp/setup.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from ..adapter import get_adapter
-from ..internal import account, pending
+from ..internal import account, pending, reauth, sessions, trust
 from ..internal.qr import qr_svg
 from ..services import has_active_mfa
 from .common import optional_url
@@ -38,8 +38,11 @@ def _flash(request: HttpRequest, level: str, text: str) -> None:
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
 class AccountView(View):
-    """GET lists the user's credentials; POST ``action`` = ``revoke`` | ``primary`` (with
-    ``credential``) or ``pair`` (issue a pairing token and show it as a QR code, once)."""
+    """GET lists the user's credentials, sessions and remembered browsers; POST ``action`` =
+    ``revoke`` | ``primary`` (with ``credential``), ``pair`` (issue a pairing token and show it as a
+    QR code, once), ``sign_out_others``, ``end_session`` (with ``session``) or ``forget_browser``
+    (with ``browser``). Every action but the last two is a credential change: it needs a recent
+    authentication (step-up), else the user goes to the re-authentication page and back here."""
 
     template_name = "pushmfa/account.html"
 
@@ -56,8 +59,12 @@ class AccountView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action", "")
         credential_id = request.POST.get("credential", "")
+        if action in STEP_UP_ACTIONS and not reauth.is_recent(request):
+            return HttpResponseRedirect(reauth.reauthenticate_url(reverse("pushmfa:account")))
         if action == "pair":
             return self.pair(request)
+        if action in SESSION_ACTIONS:
+            return self.session_action(request, action)
         try:
             if action == "revoke":
                 removed = account.revoke_own_credential(request, credential_id)
@@ -74,6 +81,17 @@ class AccountView(View):
         except Http404:
             _flash(request, "error", _("That method no longer exists."))
         return HttpResponseRedirect(reverse("pushmfa:account"))
+
+    def session_action(self, request: HttpRequest, action: str) -> HttpResponse:
+        if action == "sign_out_others":
+            sessions.sign_out_others(request)
+            _flash(request, "success", _("You were signed out everywhere else."))
+        elif action == "end_session":
+            if sessions.end_one(request, request.POST.get("session", "")):
+                _flash(request, "success", _("That session was signed out."))
+        elif trust.forget(request, request.user, request.POST.get("browser", "")):
+            _flash(request, "success", _("That browser will ask for the second step again."))
+        return HttpResponseRedirect(reverse("pushmfa:account") + "#pushmfa-sessions")
 
     def pair(self, request: HttpRequest) -> HttpResponse:
         if not pairing_available():
@@ -100,10 +118,17 @@ class AccountView(View):
             "mfa_required": get_adapter().is_mfa_required(user),
             "enroll_links": enrollment_links(credentials),
             "account_url": reverse("pushmfa:account"),
+            "sessions": sessions.list_for(request),
+            "browsers": trust.remembered(user),
             "back_url": resolve_url(settings.LOGIN_REDIRECT_URL),
             "credentials_api_url": optional_url("pushmfa:api-credentials"),
         }
         return render_page(request, self.template_name, context, status=status)
+
+
+# Actions that change what protects the account (contract v1.1): they need a recent authentication.
+STEP_UP_ACTIONS = {"revoke", "primary", "pair", "sign_out_others"}
+SESSION_ACTIONS = {"sign_out_others", "end_session", "forget_browser"}
 
 
 def pairing_available() -> bool:

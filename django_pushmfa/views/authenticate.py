@@ -40,6 +40,15 @@ class AuthenticateView(View):
     (start a push without JavaScript) or ``cancel`` (end the login attempt)."""
 
     template_name = "pushmfa/authenticate.html"
+    # What a verified factor completes (the re-authentication page, ``views.reauth``, overrides these).
+    purpose: login_flow.Purpose = login_flow.LOGIN
+    url_name = "pushmfa:authenticate"
+    api_names = {
+        "push_start": "pushmfa:api-push-start",
+        "push_poll": "pushmfa:api-push-poll",
+        "webauthn_begin": "pushmfa:api-webauthn-begin",
+        "webauthn_complete": "pushmfa:api-webauthn-complete",
+    }
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.state = pending.get(request)
@@ -50,13 +59,23 @@ class AuthenticateView(View):
             return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         return super().dispatch(request, *args, **kwargs)
 
+    def keep_next(self, request: HttpRequest, next_url: str) -> None:
+        """Remember where to go once the step is done (``next_url`` is already checked to be safe)."""
+        pending.set_next(request, next_url)
+
+    def complete(
+        self, request: HttpRequest, method: str, credential: Any, remember: bool
+    ) -> login_flow.StepDone:
+        """Finish the step after ``method`` verified."""
+        return login_flow.finish_step(request, self.user, method, credential=credential, remember=remember)
+
     # --- GET -------------------------------------------------------------------------------------
     def get(self, request: HttpRequest) -> HttpResponse:
         next_url = request.GET.get("next", "")
         if next_url and url_has_allowed_host_and_scheme(
             next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
-            pending.set_next(request, next_url)
+            self.keep_next(request, next_url)
         challenge_id = request.GET.get("challenge")
         if challenge_id:
             return self.follow_push(request, challenge_id)
@@ -66,8 +85,7 @@ class AuthenticateView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action", "")
         if action == "cancel":
-            logout(request)  # flushes the session: the pending state and the binding go with it
-            return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
+            return self.cancel(request)
         method = methods.get(action)
         if method is not None and method.code_flow:
             return self.verify_code(request, method)
@@ -76,6 +94,10 @@ class AuthenticateView(View):
         if action == "remember":
             return self.set_remember(request)
         return self.render_step(request, status=400)
+
+    def cancel(self, request: HttpRequest) -> HttpResponse:
+        logout(request)  # flushes the session: the pending state and the binding go with it
+        return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
 
     def verify_code(self, request: HttpRequest, code_method: methods.Method) -> HttpResponse:
         method = code_method.name
@@ -99,7 +121,7 @@ class AuthenticateView(View):
                 request, method=method, errors={method: error}, status=400, submitted_code=code.strip()[:64]
             )
         remember = request.POST.get("remember") == "on"
-        return finished(login_flow.finish_step(request, self.user, method, credential=credential, remember=remember))
+        return finished(self.complete(request, method, credential, remember))
 
     def set_remember(self, request: HttpRequest) -> HttpResponse:
         """"Trust this browser" ticked or unticked while a push waits (the page's script posts it):
@@ -112,15 +134,17 @@ class AuthenticateView(View):
     # --- push without JavaScript ---------------------------------------------------------------
     def start_push(self, request: HttpRequest) -> HttpResponse:
         try:
-            challenge = push_flows.start(request, self.user, remember=request.POST.get("remember") == "on")
+            challenge = push_flows.start(
+                request, self.user, remember=request.POST.get("remember") == "on", purpose=self.purpose
+            )
         except exceptions.PushMFAError as exc:
             return self.render_step(request, method="push", errors={"push": push_error_message(exc)}, status=200)
-        return HttpResponseRedirect(f"{reverse('pushmfa:authenticate')}?challenge={challenge.id}")
+        return HttpResponseRedirect(f"{reverse(self.url_name)}?challenge={challenge.id}")
 
     def follow_push(self, request: HttpRequest, challenge_id: str) -> HttpResponse:
         """The no-JavaScript push page: shows the number and refreshes until the phone answers."""
         try:
-            result = push_flows.poll(request, challenge_id)
+            result = push_flows.poll(request, challenge_id, purpose=self.purpose)
         except exceptions.MFANotInProgress:
             return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         except exceptions.PushMFAError as exc:
@@ -150,7 +174,9 @@ class AuthenticateView(View):
         chosen = method or request.GET.get("method") or ""
         if chosen not in available:
             chosen = available[0] if available else ""
+        names = self.api_names
         context = {
+            "reauthentication": self.purpose is not login_flow.LOGIN,
             "options": options,
             "current": chosen,
             "others": [o for o in options if o.method != chosen],
@@ -161,15 +187,22 @@ class AuthenticateView(View):
             "submitted_code": submitted_code,
             "remember": request.GET.get("remember") == "1",
             "refresh_seconds": 3,
-            "trust_days": int(app_settings.TRUST_BROWSER_DAYS),
-            "authenticate_url": reverse("pushmfa:authenticate"),
-            "push_start_url": reverse("pushmfa:api-push-start"),
-            "webauthn_begin_url": optional_url("pushmfa:api-webauthn-begin"),
-            "webauthn_complete_url": optional_url("pushmfa:api-webauthn-complete"),
+            "trust_days": int(app_settings.TRUST_BROWSER_DAYS) if self.purpose is login_flow.LOGIN else 0,
+            "authenticate_url": reverse(self.url_name),
+            "push_start_url": optional_url(names["push_start"]),
+            "push_poll_url": optional_url(names["push_poll"], challenge.id) if challenge is not None else "",
+            "webauthn_begin_url": optional_url(names["webauthn_begin"]),
+            "webauthn_complete_url": optional_url(names["webauthn_complete"]),
             "no_methods": not options,
+            "password_form": False,
             "push_polls_only": chosen == "push" and push_challenges.polls_only(self.user),
+            **self.page_context(request),
         }
         return render_page(request, self.template_name, context, status=status)
+
+    def page_context(self, request: HttpRequest) -> dict[str, Any]:
+        """More template context (a subclass's own)."""
+        return {}
 
 
 def finished(done: login_flow.StepDone) -> HttpResponse:

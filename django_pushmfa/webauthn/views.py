@@ -13,12 +13,13 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from ..reauth import ReauthenticationRequiredMixin
 from ..views.layout import render_page
 from .internal import auth
 
 
 @method_decorator([never_cache, ensure_csrf_cookie], name="dispatch")
-class WebAuthnRegisterPageView(LoginRequiredMixin, View):
+class WebAuthnRegisterPageView(LoginRequiredMixin, ReauthenticationRequiredMixin, View):
     template_name = "pushmfa/webauthn/register.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:

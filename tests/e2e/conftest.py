@@ -64,6 +64,9 @@ USERNAMES = [
     "pair_user",
     "revoke_target",
     "reset_target",
+    "reauth_user",
+    "browser_user",
+    "everywhere_user",
     "sdk_user",
     "sdk_poll_user",
     "browser_phone_user",
@@ -78,6 +81,7 @@ USERNAMES = [
     "ux_a11y",
     "ux_sim",
 ]
+SHORT_REAUTH_WINDOW = 2
 
 
 @dataclass
@@ -225,6 +229,16 @@ def site(e2e_env, seeded):
 def short_ttl_site(e2e_env, seeded):
     env = {**e2e_env, "PUSHMFA_CHALLENGE_TTL": str(SHORT_TTL)}
     served = _start_server(env, SERVER_LOGS / "short-ttl-site.log")
+    served.accounts, served.admin = seeded["users"], seeded["admin"]
+    yield served
+    _stop_server(served)
+
+
+@pytest.fixture(scope="session")
+def short_reauth_site(e2e_env, seeded):
+    """The site with a 2-second step-up window: a session is soon too old to change credentials."""
+    env = {**e2e_env, "PUSHMFA_REAUTH_WINDOW": str(SHORT_REAUTH_WINDOW)}
+    served = _start_server(env, SERVER_LOGS / "short-reauth-site.log")
     served.accounts, served.admin = seeded["users"], seeded["admin"]
     yield served
     _stop_server(served)

@@ -1,9 +1,15 @@
-"""The example site's own settings, for the browser tests, with one change: a fast password hasher.
+"""The example site's own settings, for the browser tests, with a fast password hasher (and the
+step-up window from the environment).
 
 Every flow logs in with a password, and the seeding command sets fifteen; with the production
 PBKDF2 cost that alone would take many seconds of the run on a loaded CI machine.
 """
+import os
+
 from example_project.settings import *  # noqa: F403
+
+# Step-up window; the re-authentication browser tests serve a site with a short one.
+PUSHMFA_REAUTH_WINDOW = int(os.environ.get("PUSHMFA_REAUTH_WINDOW", "300"))
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

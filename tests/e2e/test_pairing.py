@@ -36,6 +36,8 @@ def test_pair_a_phone_from_the_account_page_and_use_it(site, desktop):
     # The simulator showed another phone before: wait for the new one's name, not just any idle screen.
     expect(sim.locator("[data-sim-device-name]")).to_contain_text("Second phone")
     sim.locator('[data-sim-screen="idle"]').wait_for(state="visible")
+    # The idle screen may still be the simulator's first phone's: wait for the paired one to show.
+    sim.locator("[data-sim-device-name]", has_text="Second phone").wait_for(state="visible")
     screenshot(sim, "simulator_paired")
 
     # The same link cannot pair a second phone.

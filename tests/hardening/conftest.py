@@ -24,8 +24,8 @@ KNOWN_ERROR_CODES = frozenset(
         "mfa_required", "mfa_not_in_progress", "no_push_device", "push_suspended", "rate_limited", "not_found",
         "challenge_expired", "challenge_resolved", "wrong_number", "invalid_code", "invalid_pairing_token",
         "not_authenticated", "invalid_signature", "service_unavailable", "invalid", "parse_error",
-        # v1.1 additions: typed codes locked after too many failures (issue 11)
-        "method_not_available",
+        # v1.1 additions: step-up (issue 12); typed codes locked after too many failures (issue 11)
+        "reauthentication_required", "method_not_available", "invalid_credentials",
         # DRF's generic failures, named by api.exceptions.DRF_CODES
         "method_not_allowed", "not_acceptable", "unsupported_media_type",
         # extensions

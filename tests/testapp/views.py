@@ -2,10 +2,14 @@
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from django_pushmfa.api.permissions import RecentlyAuthenticated
+from django_pushmfa.reauth import ReauthenticationRequiredMixin, reauthentication_required
 
 
 @login_required
@@ -32,3 +36,26 @@ class WhoAmI(APIView):
 
     def get(self, request):
         return Response({"username": request.user.get_username()})
+
+
+@reauthentication_required
+def sensitive(request):
+    """A host site's sensitive page (change e-mail, say), behind the step-up decorator."""
+    return HttpResponse(f"sensitive page for {request.user.get_username()}")
+
+
+class SensitiveView(ReauthenticationRequiredMixin, View):
+    reauthentication_methods = ("POST",)
+
+    def get(self, request):
+        return HttpResponse("delete account?")
+
+    def post(self, request):
+        return HttpResponse("account deleted")
+
+
+class SensitiveAPI(APIView):
+    permission_classes = [RecentlyAuthenticated]
+
+    def post(self, request):
+        return Response({"done": True})

@@ -38,10 +38,14 @@ class PollResult:
         return {"status": self.status, "reason": self.reason} if self.reason else {"status": self.status}
 
 
-def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challenge:
-    """Send a push for ``user``'s step, keeping the "trust this browser" choice for when it completes."""
-    challenge = challenges.start_push(request, user)
-    login_flow.set_remember_choice(request, remember)
+def start(
+    request: HttpRequest, user: Any, *, remember: bool = False, purpose: login_flow.Purpose = login_flow.LOGIN
+) -> Challenge:
+    """Send a push for ``user``'s step of ``purpose`` (its name travels in the challenge's context and
+    the push), keeping the "trust this browser" choice for when a login completes."""
+    challenge = challenges.start_push(request, user, purpose=purpose.name)
+    if purpose is login_flow.LOGIN:
+        login_flow.set_remember_choice(request, remember)
     return challenge
 
 
@@ -114,7 +118,10 @@ def finish(
         # an unknown status from a newer store: fail closed
         return PollResult(status if status in STATUSES else DENIED, challenge)
     owner = purpose.owner_id(request)
-    if owner is None or not constant_time_compare(str(challenge.user_id), owner):
+    # A challenge completes only the kind of step it was started for (a re-authentication's approval
+    # never logs a pending session in, a login's never stamps a logged-in one).
+    started_for = (challenge.context or {}).get("purpose", login_flow.LOGIN.name)
+    if owner is None or started_for != purpose.name or not constant_time_compare(str(challenge.user_id), owner):
         challenges.consume(challenge)
         if owner is None and not request.user.is_authenticated:
             raise MFANotInProgress()
