@@ -19,3 +19,12 @@ class PushMFAConfig(AppConfig):
         # Connected before the first login even when nothing imported the backend module yet
         # (login() with an explicit backend= never imports it).
         user_logged_in.connect(insert_mfa_step, dispatch_uid="pushmfa_insert_mfa_step")
+
+        # The end of a login's MFA step (completed, cancelled, logged out) ends its push challenge.
+        from django.contrib.auth.signals import user_logged_out
+
+        from .push.internal.flows import end_on_completion, end_on_logout
+        from .signals import mfa_completed
+
+        mfa_completed.connect(end_on_completion, dispatch_uid="pushmfa_end_push_on_completion")
+        user_logged_out.connect(end_on_logout, dispatch_uid="pushmfa_end_push_on_logout")

@@ -18,9 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..app_settings import app_settings
-from ..internal import account
+from ..internal import account, app_sessions
 from ..internal.login import StepDone
 from ..models import MFACredential
+from .authentication import AppSessionAuthentication
 from .exceptions import APIError, PayloadTooLarge, exception_handler
 from .permissions import HasPendingLogin, IsFullyAuthenticated, pending_user
 
@@ -58,14 +59,28 @@ class PushMFAAPIView(APIView):
     def get_exception_handler(self):  # noqa: ANN201 - DRF signature
         return exception_handler
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """An app client's request (``X-Session-Token``): save its session, put the cookie's back, and
+        hand a successful answer the new token when the session key changed (the MFA step's login)."""
+        new_token = app_sessions.detach(getattr(request, "_request", request))
+        if new_token and 200 <= response.status_code < 300 and isinstance(getattr(response, "data", None), dict):
+            response.data["session_token"] = new_token
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+# Who a session-backed endpoint may be called by: an app client's X-Session-Token (its session in place
+# of the cookie's, no CSRF), else the session cookie (CSRF checked).
+SESSION_AUTHENTICATION = [AppSessionAuthentication, SessionAuthentication]
+
 
 class PendingLoginAPIView(PushMFAAPIView):
-    """A browser that did the password step (``mfa_not_in_progress`` otherwise; CSRF checked).
+    """A browser that did the password step (``mfa_not_in_progress`` otherwise; CSRF checked for
+    the cookie), or an app client with the ``X-Session-Token`` of such a session.
 
-    The pending login lives in the session; no DRF authentication runs (the user is anonymous).
+    The pending login lives in the session; the user is anonymous.
     """
 
-    authentication_classes: list = []
+    authentication_classes = [AppSessionAuthentication]
     permission_classes = [HasPendingLogin]
 
     def pending_user(self, request: Request) -> Any:
@@ -80,9 +95,10 @@ class PendingLoginAPIView(PushMFAAPIView):
 
 
 class AccountAPIView(PushMFAAPIView):
-    """A fully logged-in user: session cookie + CSRF; a pending session gets ``mfa_required``."""
+    """A fully logged-in user: session cookie + CSRF, or ``X-Session-Token``; a pending session gets
+    ``mfa_required``."""
 
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = SESSION_AUTHENTICATION
     permission_classes = [IsFullyAuthenticated]
 
     def credential_created(self, credential: MFACredential) -> Response:

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -30,7 +29,7 @@ from ..models import PushDevice, SecurityEvent
 from ..push.internal import challenges as challenge_flows
 from . import device_serializers as ser
 from .authentication import DeviceSignatureAuthentication, IsSignedDevice, mark_seen
-from .base import PushMFAAPIView
+from .base import SESSION_AUTHENTICATION, PushMFAAPIView
 from .permissions import IsFullyAuthenticated
 from .schema import error_responses, extend_schema
 
@@ -202,7 +201,7 @@ class DeviceView(SignedDeviceView):
 class PairingTokenView(PushMFAAPIView):
     """``POST api/devices/pairing/``: a fully logged-in user gets a single-use pairing token."""
 
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = SESSION_AUTHENTICATION
     permission_classes = [IsFullyAuthenticated]
 
     @extend_schema(

@@ -27,6 +27,29 @@ class CodeSerializer(serializers.Serializer):
 class ApprovedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["approved"])
     redirect_url = serializers.CharField()
+    session_token = serializers.CharField(
+        required=False, help_text="App clients (X-Session-Token) only: the token to use from now on."
+    )
+    tokens = serializers.DictField(
+        required=False, help_text="App clients only: the site's own tokens (the adapter's get_app_tokens)."
+    )
+
+
+class AppLoginSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class AppLoginResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["authenticated", "mfa_required"])
+    session_token = serializers.CharField(help_text="Send it as X-Session-Token from now on.")
+    methods = MethodSerializer(many=True, required=False, help_text="mfa_required only: as GET api/methods/.")
+    enrollment_required = serializers.BooleanField(
+        required=False, help_text="authenticated only: the site requires MFA and the user has none yet."
+    )
+    tokens = serializers.DictField(
+        required=False, help_text="authenticated only: the site's own tokens (the adapter's get_app_tokens)."
+    )
 
 
 class CredentialSerializer(serializers.Serializer):

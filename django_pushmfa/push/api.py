@@ -7,14 +7,13 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.base import PendingLoginAPIView, PushMFAAPIView
+from ..api.base import SESSION_AUTHENTICATION, PendingLoginAPIView, PushMFAAPIView
 from ..api.exceptions import APIError
-from ..api.inputs import remember_from
+from ..api.inputs import flag_from, remember_from
 from ..api.schema import error_responses, extend_schema
 from ..app_settings import app_settings
 from . import serializers as ser
@@ -55,6 +54,9 @@ class PushStartView(PendingLoginAPIView):
 
     Extension: ``{"remember_browser": true}`` sets the "trust this browser" cookie when this push is
     approved (only when ``PUSHMFA_TRUST_BROWSER_DAYS`` > 0).
+
+    A session whose push is still pending gets that same challenge again (a reload, a second tab:
+    same number, no new notification); ``{"resend": true}`` (the page's "Send again") sends a new one.
     """
 
     @extend_schema(
@@ -65,8 +67,8 @@ class PushStartView(PendingLoginAPIView):
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
-        remember = remember_from(request)
-        challenge = flows.start(request._request, self.pending_user(request), remember=remember)
+        remember, resend = remember_from(request), flag_from(request, "resend")
+        challenge = flows.start(request._request, self.pending_user(request), remember=remember, resend=resend)
         return Response(
             {
                 "challenge_id": challenge.id,
@@ -86,8 +88,9 @@ class PushPollView(PushMFAAPIView):
     """
 
     # Session authentication only tells the permission whether this browser already completed its
-    # login (GET: no CSRF involved); a pending session is anonymous to it.
-    authentication_classes = [SessionAuthentication]
+    # login (GET: no CSRF involved); a pending session is anonymous to it. An app client's token
+    # session stands in for the cookie's.
+    authentication_classes = SESSION_AUTHENTICATION
     permission_classes = [MayPoll]
 
     @extend_schema(

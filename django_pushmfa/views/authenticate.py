@@ -93,7 +93,9 @@ class AuthenticateView(View):
     # --- push without JavaScript ---------------------------------------------------------------
     def start_push(self, request: HttpRequest) -> HttpResponse:
         try:
-            challenge = push_flows.start(request, self.user, remember=request.POST.get("remember") == "on")
+            # The form is the explicit "Send (again)": always a new push.
+            remember = request.POST.get("remember") == "on"
+            challenge = push_flows.start(request, self.user, remember=remember, resend=True)
         except exceptions.PushMFAError as exc:
             return self.render_step(request, method="push", errors={"push": push_error_message(exc)}, status=200)
         return HttpResponseRedirect(f"{reverse('pushmfa:authenticate')}?challenge={challenge.id}")

@@ -8,18 +8,27 @@ finding it consumed: an approved login is never lost, and never completed twice.
 """
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
-from ...exceptions import MFANotInProgress
+from ...exceptions import ChallengeNotFound, ChallengeStoreUnavailable, MFANotInProgress
 from ...internal import login as login_flow
 from ...internal import pending
 from ..store import Challenge
-from ..store.base import APPROVED, CONSUMED, DENIED, STATUSES
+from ..store.base import APPROVED, CONSUMED, DENIED, PENDING, STATUSES
 from . import challenges
+
+logger = logging.getLogger("django_pushmfa")
+
+# Session key: the id of the push this session's MFA step sent last (its one live challenge).
+CHALLENGE_KEY = "pushmfa_push_challenge"
+# A live challenge with less left than this is not shown again: a new one is sent instead.
+REUSE_MIN_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,67 @@ class PollResult:
         return self.done.as_json() if self.done is not None else {"status": self.status}
 
 
-def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challenge:
-    """Send a push for ``user``'s step, keeping the "trust this browser" choice for when it completes."""
-    challenge = challenges.start_push(request, user)
+def start(request: HttpRequest, user: Any, *, remember: bool = False, resend: bool = False) -> Challenge:
+    """The push of ``user``'s step, keeping the "trust this browser" choice for when it completes.
+
+    A reload or a second tab of the same session gets the session's live challenge again (same
+    number, no new notification); a new push is sent only when there is none, or on ``resend``
+    (the page's explicit "Send again"), which supersedes the old one.
+    """
+    challenge = None if resend else live_challenge(request, user)
+    if challenge is None:
+        challenge = challenges.start_push(request, user)
+        request.session[CHALLENGE_KEY] = challenge.id
     login_flow.set_remember_choice(request, remember)
     return challenge
+
+
+def live_challenge(request: HttpRequest, user: Any) -> Challenge | None:
+    """This session's push for ``user`` while it is pending with time left; else None."""
+    challenge_id = request.session.get(CHALLENGE_KEY)
+    if not challenge_id:
+        return None
+    try:
+        challenge = challenges.get_for_browser(request, challenge_id)
+    except ChallengeNotFound:
+        return None
+    if (
+        challenge.status != PENDING
+        or challenge.user_id != str(user.pk)
+        or challenge.expires_at - time.time() < REUSE_MIN_SECONDS
+    ):
+        return None
+    return challenge
+
+
+def abandon(request: HttpRequest, *, finished_by_push: bool = False) -> None:
+    """The MFA step of this session ended (completed by any method, cancelled, logged out): end its
+    push, so the phone answers "already handled" and an approval can never count for it.
+
+    ``finished_by_push``: the push itself completed the step (already consumed; no store call).
+    A store outage is logged, never raised: the step is over whatever the store says, and the
+    challenge can no longer complete anything (its session has no pending login).
+    """
+    session = getattr(request, "session", None)
+    challenge_id = session.pop(CHALLENGE_KEY, None) if session is not None else None
+    if not challenge_id or finished_by_push:
+        return
+    try:
+        challenges.withdraw(challenge_id)
+    except ChallengeStoreUnavailable:
+        logger.warning("pushmfa: could not withdraw push challenge %s (store unavailable)", challenge_id)
+
+
+def end_on_completion(sender: Any, user: Any, method: str, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``mfa_completed`` receiver: the step is done, its push (if another method finished it) ends."""
+    if request is not None:
+        abandon(request, finished_by_push=method == "push")
+
+
+def end_on_logout(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``user_logged_out`` receiver (sent before the session is flushed): a cancelled step's push ends."""
+    if request is not None:
+        abandon(request)
 
 
 def check_poller(request: HttpRequest, *, logged_in: bool) -> None:

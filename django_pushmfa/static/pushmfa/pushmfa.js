@@ -78,11 +78,14 @@
     if (proceed && code === "mfa_not_in_progress") window.location.reload();
   };
 
-  PushSection.prototype.start = function () {
+  // resend: the user asked for a new push ("Send again"); otherwise the server shows this session's
+  // live push again if there is one (a reload or a second tab sends no new notification).
+  PushSection.prototype.start = function (resend) {
     var self = this;
     var generation = ++this.generation;
     this.show("sending");
     var body = {};
+    if (resend) body.resend = true;
     if (this.remember && this.remember.checked) body.remember_browser = true;
     fetch(this.root.getAttribute("data-start-url"), {
       method: "POST",
@@ -211,7 +214,7 @@
     if (this.form) {
       this.form.addEventListener("submit", function (event) {
         event.preventDefault();
-        self.start();
+        self.start(true);
       });
     }
     var id = this.root.getAttribute("data-challenge-id");
@@ -223,7 +226,7 @@
         expiresAt: Date.parse(this.root.getAttribute("data-expires-at"))
       });
     } else if (this.root.getAttribute("data-autostart") === "true") {
-      this.start();
+      this.start(false);
     }
   };
 
