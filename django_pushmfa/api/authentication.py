@@ -36,7 +36,7 @@ from ..app_settings import app_settings
 from ..internal import app_sessions, pending
 from ..internal.signing import canonical_message, verify_signature
 from ..models import MFACredential, PushDevice
-from .exceptions import APIError, InvalidSignature, PayloadTooLarge
+from .exceptions import APIError, InvalidSignature, MFARequired, PayloadTooLarge
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -230,8 +230,9 @@ class SessionTokenAuthentication(BaseAuthentication):
 
     A token of a fully logged-in app session is that user (``request.auth`` is the session); a
     request without the header is left to the view's other authentication classes. A token whose
-    MFA step is not done, an unknown, ended or browser session, or a user that may no longer log in
-    is refused (``401``); the header is never "fallen back" from to a cookie.
+    MFA step is not done is refused with ``403 mfa_required``; an unknown, ended or browser session,
+    or a user that may no longer log in, with ``401 not_authenticated``. The header is never "fallen
+    back" from to a cookie.
     """
 
     keyword = app_sessions.HEADER
@@ -246,7 +247,7 @@ class SessionTokenAuthentication(BaseAuthentication):
             raise SessionTokenRefused()
         user = app_sessions.user_of(session)
         if not user.is_authenticated or session.get(pending.PENDING_KEY) is not None:
-            raise SessionTokenRefused(_("Complete the MFA step first."), code="mfa_required")
+            raise MFARequired()
         return user, session
 
     def authenticate_header(self, request: Any) -> str:
@@ -284,4 +285,4 @@ class SessionTokenRefused(exceptions.APIException):
 
     status_code = 401
     default_detail = _("The session token is unknown or has ended. Log in again.")
-    default_code = "invalid_session_token"
+    default_code = "not_authenticated"

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from ..api.base import SESSION_AUTHENTICATION, PendingLoginAPIView, PushMFAAPIView
 from ..api.exceptions import APIError
-from ..api.inputs import flag_from, remember_from
+from ..api.inputs import remember_from
 from ..api.schema import error_responses, extend_schema
 from ..app_settings import app_settings
 from . import serializers as ser
@@ -54,9 +54,6 @@ class PushStartView(PendingLoginAPIView):
 
     Extension: ``{"remember_browser": true}`` sets the "trust this browser" cookie when this push is
     approved (only when ``PUSHMFA_TRUST_BROWSER_DAYS`` > 0).
-
-    A session whose push is still pending gets that same challenge again (a reload, a second tab:
-    same number, no new notification); ``{"resend": true}`` (the page's "Send again") sends a new one.
     """
 
     @extend_schema(
@@ -67,8 +64,8 @@ class PushStartView(PendingLoginAPIView):
         tags=["browser"],
     )
     def post(self, request: Request) -> Response:
-        remember, resend = remember_from(request), flag_from(request, "resend")
-        challenge = flows.start(request._request, self.pending_user(request), remember=remember, resend=resend)
+        remember = remember_from(request)
+        challenge = flows.start(request._request, self.pending_user(request), remember=remember)
         return Response(
             {
                 "challenge_id": challenge.id,

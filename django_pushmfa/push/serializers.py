@@ -11,12 +11,6 @@ class PushStartRequestSerializer(serializers.Serializer):
         help_text="Extension: set the 'trust this browser' cookie when this push is approved "
         "(only when PUSHMFA_TRUST_BROWSER_DAYS > 0).",
     )
-    resend = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="Extension: send a new push even while this session's last one is pending "
-        "(otherwise that one is answered again: same number, no new notification).",
-    )
 
 
 class PushStartSerializer(serializers.Serializer):

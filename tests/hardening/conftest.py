@@ -24,6 +24,8 @@ KNOWN_ERROR_CODES = frozenset(
         "mfa_required", "mfa_not_in_progress", "no_push_device", "push_suspended", "rate_limited", "not_found",
         "challenge_expired", "challenge_resolved", "wrong_number", "invalid_code", "invalid_pairing_token",
         "not_authenticated", "invalid_signature", "service_unavailable", "invalid", "parse_error",
+        # v1.1, "App clients"
+        "invalid_credentials",
         # DRF's generic failures, named by api.exceptions.DRF_CODES
         "method_not_allowed", "not_acceptable", "unsupported_media_type",
         # extensions

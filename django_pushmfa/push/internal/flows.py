@@ -43,23 +43,19 @@ class PollResult:
         return self.done.as_json() if self.done is not None else {"status": self.status}
 
 
-def start(request: HttpRequest, user: Any, *, remember: bool = False, resend: bool = False) -> Challenge:
-    """The push of ``user``'s step, keeping the "trust this browser" choice for when it completes.
-
-    A reload or a second tab of the same session gets the session's live challenge again (same
-    number, no new notification); a new push is sent only when there is none, or on ``resend``
-    (the page's explicit "Send again"), which supersedes the old one.
-    """
-    challenge = None if resend else live_challenge(request, user)
-    if challenge is None:
-        challenge = challenges.start_push(request, user)
-        request.session[CHALLENGE_KEY] = challenge.id
+def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challenge:
+    """Send a push for ``user``'s step (superseding the session's earlier one), keeping the "trust
+    this browser" choice for when it completes. The session remembers it as its live push."""
+    challenge = challenges.start_push(request, user)
+    request.session[CHALLENGE_KEY] = challenge.id
     login_flow.set_remember_choice(request, remember)
     return challenge
 
 
 def live_challenge(request: HttpRequest, user: Any) -> Challenge | None:
-    """This session's push for ``user`` while it is pending with time left; else None."""
+    """This session's push for ``user`` while it can still complete the step: pending with time
+    left, or approved and not yet claimed. The MFA page shows it again on a reload or in a second
+    tab (same number, no new notification); a new push is sent only by an explicit "Send again"."""
     challenge_id = request.session.get(CHALLENGE_KEY)
     if not challenge_id:
         return None
@@ -67,11 +63,11 @@ def live_challenge(request: HttpRequest, user: Any) -> Challenge | None:
         challenge = challenges.get_for_browser(request, challenge_id)
     except ChallengeNotFound:
         return None
-    if (
-        challenge.status != PENDING
-        or challenge.user_id != str(user.pk)
-        or challenge.expires_at - time.time() < REUSE_MIN_SECONDS
-    ):
+    if challenge.user_id != str(user.pk):
+        return None
+    if challenge.status == APPROVED:
+        return challenge
+    if challenge.status != PENDING or challenge.expires_at - time.time() < REUSE_MIN_SECONDS:
         return None
     return challenge
 

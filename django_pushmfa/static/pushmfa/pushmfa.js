@@ -78,14 +78,11 @@
     if (proceed && code === "mfa_not_in_progress") window.location.reload();
   };
 
-  // resend: the user asked for a new push ("Send again"); otherwise the server shows this session's
-  // live push again if there is one (a reload or a second tab sends no new notification).
-  PushSection.prototype.start = function (resend) {
+  PushSection.prototype.start = function () {
     var self = this;
     var generation = ++this.generation;
     this.show("sending");
     var body = {};
-    if (resend) body.resend = true;
     if (this.remember && this.remember.checked) body.remember_browser = true;
     fetch(this.root.getAttribute("data-start-url"), {
       method: "POST",
@@ -214,7 +211,7 @@
     if (this.form) {
       this.form.addEventListener("submit", function (event) {
         event.preventDefault();
-        self.start(true);
+        self.start();
       });
     }
     var id = this.root.getAttribute("data-challenge-id");
@@ -226,7 +223,7 @@
         expiresAt: Date.parse(this.root.getAttribute("data-expires-at"))
       });
     } else if (this.root.getAttribute("data-autostart") === "true") {
-      this.start(false);
+      this.start();
     }
   };
 
