@@ -11,6 +11,7 @@ urlpatterns = [
     path("custom-login/", views.custom_login, name="custom-login"),
     path("private/", views.private, name="private"),
     path("api/whoami/", views.WhoAmI.as_view(), name="whoami"),
+    path("api/token-whoami/", views.TokenWhoAmI.as_view(), name="token-whoami"),
     path("admin/", admin.site.urls),
     path("mfa/", include("django_pushmfa.urls")),
 ]

@@ -245,9 +245,11 @@ class SessionTokenAuthentication(BaseAuthentication):
             session = app_sessions.load(token)
         except app_sessions.InvalidSessionToken:
             raise SessionTokenRefused()
-        user = app_sessions.user_of(session)
-        if not user.is_authenticated or session.get(pending.PENDING_KEY) is not None:
+        if session.get(pending.PENDING_KEY) is not None:
             raise MFARequired()
+        user = app_sessions.user_of(session)
+        if not user.is_authenticated:  # logged out, deactivated, password changed since
+            raise SessionTokenRefused()
         return user, session
 
     def authenticate_header(self, request: Any) -> str:

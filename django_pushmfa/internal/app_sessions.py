@@ -99,14 +99,14 @@ def is_app_request(request: HttpRequest) -> bool:
     return getattr(request, _STATE_ATTR, None) is not None
 
 
-def detach(request: HttpRequest) -> str | None:
-    """Save the app session (when changed), put the cookie's session back, and answer the token the
-    client must use from now on when it changed (a login rotates the key), else None."""
+def detach(request: HttpRequest, *, save: bool = True) -> str | None:
+    """Save the app session (when changed and ``save``), put the cookie's session back, and answer
+    the token the client must use from now on when it changed (a login rotates the key), else None."""
     state = getattr(request, _STATE_ATTR, None)
     if state is None:
         return None
     session = request.session
-    if session.modified and not session.is_empty():
+    if save and session.modified and not session.is_empty():
         session.save()
     new_token = session.session_key if not session.is_empty() else None
     request.session = state.cookie_session

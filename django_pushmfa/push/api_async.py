@@ -14,7 +14,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.utils.cache import add_never_cache_headers
 from django.utils.log import log_response
 
+from ..api.authentication import SessionTokenRefused
 from ..api.exceptions import error_code, to_api_exception
+from ..internal import app_sessions
 from .api import parse_wait
 from .internal import flows
 
@@ -30,7 +32,12 @@ def _error(exc: Exception) -> JsonResponse:
 
 
 def _check_poller(request: HttpRequest) -> None:
-    flows.check_poller(request, logged_in=get_user(request).is_authenticated)
+    """An app client's ``X-Session-Token`` session stands in for the cookie's (as on the sync view)."""
+    try:
+        is_app = app_sessions.authenticate_request(request)
+    except app_sessions.InvalidSessionToken:
+        raise SessionTokenRefused()
+    flows.check_poller(request, logged_in=(request.user if is_app else get_user(request)).is_authenticated)
 
 
 async def push_poll(request: HttpRequest, challenge_id: str) -> HttpResponse:
@@ -56,8 +63,14 @@ async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
         await sync_to_async(_check_poller)(request)
         result = await flows.apoll(request, challenge_id, wait)
     except Exception as exc:  # noqa: BLE001 - mapped to the contract's errors; anything else re-raised
+        # An app session is saved for the contract's errors only (as Django skips saving on a 500).
+        await sync_to_async(app_sessions.detach)(request, save=to_api_exception(exc) is not None)
         return _error(exc)
-    response = JsonResponse(result.as_json())
+    new_token = await sync_to_async(app_sessions.detach)(request)
+    data = result.as_json()
+    if new_token:
+        data["session_token"] = new_token
+    response = JsonResponse(data)
     if result.done is not None:
         result.done.apply(response)
     return response

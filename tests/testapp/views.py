@@ -3,9 +3,12 @@ from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from django_pushmfa.api.authentication import SessionTokenAuthentication
 
 
 @login_required
@@ -28,6 +31,16 @@ def custom_login(request):
 
 
 class WhoAmI(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"username": request.user.get_username()})
+
+
+class TokenWhoAmI(APIView):
+    """A host DRF view for app clients: the app's X-Session-Token authentication, then the cookie."""
+
+    authentication_classes = [SessionTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     def get(self, request):
