@@ -1,4 +1,5 @@
 """Fixtures for app clients (SPAs, the site's own mobile apps): a cookie-less client with X-Session-Token."""
+
 from __future__ import annotations
 
 import pytest

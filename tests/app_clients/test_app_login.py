@@ -3,6 +3,7 @@
 docs/api-contract.md, "App clients". Every request here goes through a client that sends no cookie
 and enforces CSRF (see conftest.AppClient).
 """
+
 from __future__ import annotations
 
 import pyotp
@@ -13,7 +14,6 @@ from django.test import Client
 
 from django_pushmfa.models import SecurityEvent
 from tests.fallbacks.authenticator import SoftwareAuthenticator
-from tests.fallbacks.conftest import JSONClient
 
 from .conftest import AppClient
 
@@ -99,8 +99,8 @@ def test_backup_code(app, user, password, add_totp):
     # Backup codes are made by the logged-in user, over the token too.
     secret_login = account.login(user.username, password)
     assert secret_login.json()["status"] == "mfa_required"
-    from django_pushmfa.models import TOTPDevice
     from django_pushmfa.adapter import get_adapter
+    from django_pushmfa.models import TOTPDevice
 
     secret = get_adapter().decrypt_secret(TOTPDevice.objects.get(credential__user=user).encrypted_secret)
     account.completed(account.post("api-totp-verify", {"code": pyotp.TOTP(secret).now()}))
