@@ -12,6 +12,7 @@ urlpatterns = [
     path("private/", views.private, name="private"),
     path("api/whoami/", views.WhoAmI.as_view(), name="whoami"),
     path("api/token-whoami/", views.TokenWhoAmI.as_view(), name="token-whoami"),
+    path("api/jwt-whoami/", views.JWTWhoAmI.as_view(), name="jwt-whoami"),
     path("admin/", admin.site.urls),
     path("mfa/", include("django_pushmfa.urls")),
 ]

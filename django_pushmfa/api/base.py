@@ -61,10 +61,12 @@ class PushMFAAPIView(APIView):
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         """An app client's request (``X-Session-Token``): save its session, put the cookie's back, and
-        hand a successful answer the new token when the session key changed (the MFA step's login)."""
-        new_token = app_sessions.detach(getattr(request, "_request", request))
+        hand a successful answer the new token when the session key changed (the MFA step's login),
+        with the site's own tokens when the answer completes the login."""
+        django_request = getattr(request, "_request", request)
+        new_token = app_sessions.detach(django_request)
         if new_token and 200 <= response.status_code < 300 and isinstance(getattr(response, "data", None), dict):
-            response.data["session_token"] = new_token
+            app_sessions.expose(django_request, response.data, new_token)
         return super().finalize_response(request, response, *args, **kwargs)
 
 

@@ -99,6 +99,23 @@ def is_app_request(request: HttpRequest) -> bool:
     return getattr(request, _STATE_ATTR, None) is not None
 
 
+# The answers that complete a login (docs/api-contract.md): the site's own tokens go with them.
+COMPLETED = ("approved", "authenticated")
+
+
+def expose(request: HttpRequest, data: dict[str, Any], new_token: str) -> None:
+    """Add the app client's new ``session_token`` to a successful answer, and, when the answer
+    completes its login, the adapter's :meth:`~django_pushmfa.adapter.DefaultMFAAdapter.get_app_tokens`."""
+    data["session_token"] = new_token
+    user = getattr(request, "user", None)
+    if data.get("status") in COMPLETED and user is not None and user.is_authenticated:
+        from ..adapter import get_adapter
+
+        tokens = get_adapter().get_app_tokens(request, user)
+        if tokens:
+            data["tokens"] = tokens
+
+
 def detach(request: HttpRequest, *, save: bool = True) -> str | None:
     """Save the app session (when changed and ``save``), put the cookie's session back, and answer
     the token the client must use from now on when it changed (a login rotates the key), else None."""

@@ -69,7 +69,7 @@ async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
     new_token = await sync_to_async(app_sessions.detach)(request)
     data = result.as_json()
     if new_token:
-        data["session_token"] = new_token
+        await sync_to_async(app_sessions.expose)(request, data, new_token)
     response = JsonResponse(data)
     if result.done is not None:
         result.done.apply(response)

@@ -45,3 +45,17 @@ class TokenWhoAmI(APIView):
 
     def get(self, request):
         return Response({"username": request.user.get_username()})
+
+
+class JWTWhoAmI(APIView):
+    """A host DRF view that takes simplejwt access tokens (docs/integration.md, "API clients")."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_authenticators(self):
+        from rest_framework_simplejwt.authentication import JWTAuthentication
+
+        return [JWTAuthentication()]
+
+    def get(self, request):
+        return Response({"username": request.user.get_username()})
