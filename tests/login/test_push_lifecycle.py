@@ -1,0 +1,165 @@
+"""#19 section 2, pushes that outlive their purpose: the end of the MFA step (any method, cancel,
+logout, expiry) ends its push; a phone paired later is not offered older requests; a reload or a
+second tab shows the same live push and sends nothing new."""
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from django_pushmfa.adapter import get_adapter
+from django_pushmfa.models import SecurityEvent, TOTPDevice
+from django_pushmfa.push.backends import locmem
+from django_pushmfa.testing.phone import PhoneAPIError
+
+from .conftest import HTML
+from .test_push_flow import browser, phone, start  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.django_db
+
+CHALLENGE_ATTR = re.compile(r'data-challenge-id="([0-9a-f-]{36})"')
+
+
+def csrf(client) -> str:
+    return client.cookies["csrftoken"].value
+
+
+def assert_already_handled(phone, body) -> None:
+    """The phone is offered nothing and its approval is refused; no push approval is logged."""
+    assert phone.challenges() == []
+    with pytest.raises(PhoneAPIError) as refused:
+        phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    assert refused.value.code == "challenge_resolved"
+    assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PUSH_APPROVED).exists()
+
+
+# --- the end of the step ends its push -------------------------------------------------------------------
+def test_backup_code_completion_ends_the_push(browser, user, phone):  # noqa: F811
+    body = start(browser).json()
+    from django_pushmfa.backup_codes.internal import flows as backup_flows
+
+    _credential, codes = backup_flows.generate_set(None, user)
+    response = browser.post(
+        reverse("pushmfa:api-backup-codes-verify"),
+        {"code": codes[0]},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=csrf(browser),
+    )
+    assert response.status_code == 200, response.content
+    assert_already_handled(phone, body)
+    completed = SecurityEvent.objects.get(kind=SecurityEvent.Kind.MFA_COMPLETED)
+    assert completed.detail["method"] == "backup_code"
+
+
+def test_cancel_ends_the_push(browser, phone):  # noqa: F811
+    body = start(browser).json()
+    response = browser.post(reverse("pushmfa:authenticate"), {"action": "cancel", "csrfmiddlewaretoken": csrf(browser)})
+    assert response.status_code == 302
+    assert_already_handled(phone, body)
+
+
+def test_logout_ends_the_push(browser, phone):  # noqa: F811
+    body = start(browser).json()
+    browser.post("/accounts/logout/", {"csrfmiddlewaretoken": csrf(browser)})
+    assert_already_handled(phone, body)
+
+
+def test_push_never_outlives_the_pending_step(browser, phone, settings):  # noqa: F811
+    settings.PUSHMFA_PENDING_TIMEOUT = 30  # shorter than the push's own 120 s window
+    from django_pushmfa.internal import pending
+
+    state = browser.session[pending.PENDING_KEY]
+    body = start(browser).json()
+    challenge = phone.challenge(body["challenge_id"])
+    from datetime import datetime
+
+    expires = datetime.fromisoformat(challenge["expires_at"].replace("Z", "+00:00")).timestamp()
+    assert expires <= state["started_at"] + 30 + 0.001
+
+
+def test_push_completion_itself_costs_no_extra_store_call(browser, user, phone):  # noqa: F811
+    body = start(browser).json()
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    from unittest import mock
+
+    from django_pushmfa.push.internal import challenges
+
+    with mock.patch.object(challenges, "withdraw", side_effect=AssertionError("no withdraw for push")):
+        response = browser.get(body["poll_url"], HTTP_ACCEPT="application/json")
+    assert response.json()["status"] == "approved"
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PUSH_APPROVED).count() == 1
+
+
+def test_totp_after_an_approval_nobody_claimed(browser, user, phone):  # noqa: F811
+    """Approved on the phone, then finished with TOTP before the page polled: the approval is withdrawn
+    (never completes anything later), and only the TOTP completion is logged as a completion."""
+    body = start(browser).json()
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    secret = get_adapter().decrypt_secret(TOTPDevice.objects.get(credential__user=user).encrypted_secret)
+    browser.post(
+        reverse("pushmfa:authenticate"),
+        {"action": "totp", "code": pyotp.TOTP(secret).now(), "csrfmiddlewaretoken": csrf(browser)},
+    )
+    assert browser.get(body["poll_url"], HTTP_ACCEPT="application/json").json() == {"status": "consumed"}
+    assert [e.detail["method"] for e in SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MFA_COMPLETED)] == [
+        "totp"
+    ]
+
+
+# --- a phone paired later ------------------------------------------------------------------------------------
+def test_phone_paired_later_is_not_offered_older_requests(browser, user, phone, add_phone):  # noqa: F811
+    body = start(browser).json()
+    time.sleep(0.01)
+    later = add_phone(user, name="New phone")
+    assert later.challenges() == []
+    with pytest.raises(PhoneAPIError) as hidden:
+        later.challenge(body["challenge_id"])
+    assert hidden.value.code == "not_found"
+    assert [c["challenge_id"] for c in phone.challenges()] == [body["challenge_id"]]
+    # a push started after it paired reaches it
+    again = start(browser).json()
+    assert [c["challenge_id"] for c in later.challenges()] == [again["challenge_id"]]
+
+
+# --- reload / second tab -------------------------------------------------------------------------------------
+def test_reload_shows_the_same_push_and_sends_nothing(browser, user, phone):  # noqa: F811
+    body = start(browser).json()
+    sent = len(locmem.outbox)
+    for _ in range(6):  # more loads than the push rate limit allows pushes
+        page = browser.get(reverse("pushmfa:authenticate"), **HTML)
+        assert page.status_code == 200
+        assert CHALLENGE_ATTR.search(page.content.decode()).group(1) == body["challenge_id"]
+        assert body["display_number"] in page.content.decode()
+    assert len(locmem.outbox) == sent
+    assert [c["challenge_id"] for c in phone.challenges()] == [body["challenge_id"]]
+    # an explicit "Send again" sends a new one, which the page then shows
+    again = start(browser).json()
+    assert again["challenge_id"] != body["challenge_id"] and len(locmem.outbox) > sent
+    page = browser.get(reverse("pushmfa:authenticate"), **HTML)
+    assert CHALLENGE_ATTR.search(page.content.decode()).group(1) == again["challenge_id"]
+
+
+def test_reload_after_the_phone_approved_signs_in(browser, user, phone):  # noqa: F811
+    body = start(browser).json()
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    page = browser.get(reverse("pushmfa:authenticate"), **HTML)
+    assert page.status_code == 302 and page["Location"] == "/private/"
+    assert browser.get("/private/").status_code == 200
+
+
+def test_other_method_chosen_does_not_show_the_push(browser, phone):  # noqa: F811
+    start(browser)
+    page = browser.get(reverse("pushmfa:authenticate") + "?method=totp", **HTML)
+    assert CHALLENGE_ATTR.search(page.content.decode()) is None
+
+
+def test_another_browser_never_sees_the_push(browser, user, phone, login_with_password):  # noqa: F811
+    body = start(browser).json()
+    other = Client()
+    login_with_password(other, user)
+    page = other.get(reverse("pushmfa:authenticate"), **HTML)
+    assert body["challenge_id"] not in page.content.decode()
