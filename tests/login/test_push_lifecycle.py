@@ -28,11 +28,11 @@ def csrf(client) -> str:
     return client.cookies["csrftoken"].value
 
 
-def assert_already_handled(phone, body) -> None:
+def assert_already_handled(device, body) -> None:
     """The phone is offered nothing and its approval is refused; no push approval is logged."""
-    assert phone.challenges() == []
+    assert device.challenges() == []
     with pytest.raises(PhoneAPIError) as refused:
-        phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+        device.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
     assert refused.value.code == "challenge_resolved"
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PUSH_APPROVED).exists()
 
@@ -57,7 +57,8 @@ def test_backup_code_completion_ends_the_push(browser, user, phone):  # noqa: F8
 
 def test_cancel_ends_the_push(browser, phone):  # noqa: F811
     body = start(browser).json()
-    response = browser.post(reverse("pushmfa:authenticate"), {"action": "cancel", "csrfmiddlewaretoken": csrf(browser)})
+    cancel = {"action": "cancel", "csrfmiddlewaretoken": csrf(browser)}
+    response = browser.post(reverse("pushmfa:authenticate"), cancel)
     assert response.status_code == 302
     assert_already_handled(phone, body)
 
