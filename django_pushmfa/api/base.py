@@ -79,10 +79,12 @@ class PendingLoginAPIView(PushMFAAPIView):
     """A browser that did the password step (``mfa_not_in_progress`` otherwise; CSRF checked for
     the cookie), or an app client with the ``X-Session-Token`` of such a session.
 
-    The pending login lives in the session; the user is anonymous.
+    The pending login lives in the session; the user is anonymous (the cookie's SessionAuthentication
+    only ever authenticates a session that is already logged in, whose call then fails its CSRF check
+    or ``mfa_not_in_progress``).
     """
 
-    authentication_classes = [AppSessionAuthentication]
+    authentication_classes = SESSION_AUTHENTICATION
     permission_classes = [HasPendingLogin]
 
     def pending_user(self, request: Request) -> Any:

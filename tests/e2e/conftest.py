@@ -62,6 +62,7 @@ USERNAMES = [
     "pair_user",
     "revoke_target",
     "reset_target",
+    "reload_user",
 ]
 
 
