@@ -63,6 +63,7 @@ USERNAMES = [
     "revoke_target",
     "reset_target",
     "reload_user",
+    "spa_user",
 ]
 
 
