@@ -161,3 +161,11 @@ def test_cache_down_fails_closed(user, password):
     with mock.patch("django_pushmfa.internal.login_throttle.caches", {"default": DownCache()}):
         response = AppClient().login(user.username, password)
     assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
+
+
+def test_signed_cookie_sessions_are_flagged(settings):
+    from django_pushmfa.checks import check_app_client_sessions
+
+    assert check_app_client_sessions() == []
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    assert [m.id for m in check_app_client_sessions()] == ["pushmfa.W010"]
