@@ -127,6 +127,16 @@ def get_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
     return _settle(challenge)
 
 
+def latest_for_browser(request: HttpRequest, user_or_id: Any) -> Challenge | None:
+    """The user's latest challenge when this browser started it (any status), else None."""
+    user_id = str(getattr(user_or_id, "pk", user_or_id))
+    challenge = get_store().latest_for_user(user_id)
+    binding = request.session.get(pending.BINDING_KEY)
+    if challenge is None or not binding or not constant_time_compare(challenge.binding, binding):
+        return None
+    return _settle(challenge)
+
+
 def claim_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
     """:func:`get_for_browser` for the browser's poll: an approved challenge is consumed by this same
     store operation (one round trip instead of a read and a consume). It then comes back "approved"

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
-from ...exceptions import ChallengeNotFound, ChallengeStoreUnavailable, MFANotInProgress
+from ...exceptions import ChallengeStoreUnavailable, MFANotInProgress
 from ...internal import login as login_flow
 from ...internal import pending
 from ..store import Challenge
@@ -25,8 +25,6 @@ from . import challenges
 
 logger = logging.getLogger("django_pushmfa")
 
-# Session key: the id of the push this session's MFA step sent last (its one live challenge).
-CHALLENGE_KEY = "pushmfa_push_challenge"
 # A live challenge with less left than this is not shown again: a new one is sent instead.
 REUSE_MIN_SECONDS = 10
 
@@ -44,10 +42,8 @@ class PollResult:
 
 
 def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challenge:
-    """Send a push for ``user``'s step (superseding the session's earlier one), keeping the "trust
-    this browser" choice for when it completes. The session remembers it as its live push."""
+    """Send a push for ``user``'s step, keeping the "trust this browser" choice for when it completes."""
     challenge = challenges.start_push(request, user)
-    request.session[CHALLENGE_KEY] = challenge.id
     login_flow.set_remember_choice(request, remember)
     return challenge
 
@@ -55,15 +51,12 @@ def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challen
 def live_challenge(request: HttpRequest, user: Any) -> Challenge | None:
     """This session's push for ``user`` while it can still complete the step: pending with time
     left, or approved and not yet claimed. The MFA page shows it again on a reload or in a second
-    tab (same number, no new notification); a new push is sent only by an explicit "Send again"."""
-    challenge_id = request.session.get(CHALLENGE_KEY)
-    if not challenge_id:
-        return None
-    try:
-        challenge = challenges.get_for_browser(request, challenge_id)
-    except ChallengeNotFound:
-        return None
-    if challenge.user_id != str(user.pk):
+    tab (same number, no new notification); a new push is sent only by an explicit "Send again".
+
+    Found through the store's pointer to the user's latest challenge and this session's binding
+    (one store call, no session write)."""
+    challenge = challenges.latest_for_browser(request, user)
+    if challenge is None:
         return None
     if challenge.status == APPROVED:
         return challenge
@@ -72,34 +65,32 @@ def live_challenge(request: HttpRequest, user: Any) -> Challenge | None:
     return challenge
 
 
-def abandon(request: HttpRequest, *, finished_by_push: bool = False) -> None:
-    """The MFA step of this session ended (completed by any method, cancelled, logged out): end its
-    push, so the phone answers "already handled" and an approval can never count for it.
-
-    ``finished_by_push``: the push itself completed the step (already consumed; no store call).
-    A store outage is logged, never raised: the step is over whatever the store says, and the
-    challenge can no longer complete anything (its session has no pending login).
+def abandon(request: HttpRequest, user_id: Any) -> None:
+    """The MFA step of this session for ``user_id`` ended (completed by another method, cancelled,
+    logged out): withdraw its push, so the phone answers "already handled" and an approval can
+    never count for it. A store outage is logged, never raised: the step is over whatever the store
+    says, and the challenge can no longer complete anything (its session has no pending login).
     """
-    session = getattr(request, "session", None)
-    challenge_id = session.pop(CHALLENGE_KEY, None) if session is not None else None
-    if not challenge_id or finished_by_push:
-        return
     try:
-        challenges.withdraw(challenge_id)
+        challenge = challenges.latest_for_browser(request, user_id)
+        if challenge is not None:
+            challenges.withdraw(challenge.id)
     except ChallengeStoreUnavailable:
-        logger.warning("pushmfa: could not withdraw push challenge %s (store unavailable)", challenge_id)
+        logger.warning("pushmfa: could not withdraw the push of an ended MFA step (store unavailable)")
 
 
 def end_on_completion(sender: Any, user: Any, method: str, request: HttpRequest | None = None, **kwargs: Any) -> None:
-    """``mfa_completed`` receiver: the step is done, its push (if another method finished it) ends."""
-    if request is not None:
-        abandon(request, finished_by_push=method == "push")
+    """``mfa_completed`` receiver: a step another method finished ends its push (a push's own
+    completion has already consumed it: no store call then)."""
+    if request is not None and method != "push" and getattr(request, "session", None) is not None:
+        abandon(request, user.pk)
 
 
 def end_on_logout(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
     """``user_logged_out`` receiver (sent before the session is flushed): a cancelled step's push ends."""
-    if request is not None:
-        abandon(request)
+    state = pending.get(request) if request is not None else None
+    if state is not None:
+        abandon(request, state.user_id)
 
 
 def check_poller(request: HttpRequest, *, logged_in: bool) -> None:
