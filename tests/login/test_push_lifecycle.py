@@ -164,3 +164,21 @@ def test_another_browser_never_sees_the_push(browser, user, phone, login_with_pa
     login_with_password(other, user)
     page = other.get(reverse("pushmfa:authenticate"), **HTML)
     assert body["challenge_id"] not in page.content.decode()
+
+
+def test_tab_that_lost_the_race_moves_on(browser, user, phone):  # noqa: F811
+    """Two tabs poll the same push; one claims the approval and signs the session in. The other sees
+    ``consumed`` and reloads (pushmfa.js): the page then sends it on instead of showing "expired"."""
+    body = start(browser).json()
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    assert browser.get(body["poll_url"], HTTP_ACCEPT="application/json").json()["status"] == "approved"
+    assert browser.get(body["poll_url"], HTTP_ACCEPT="application/json").json() == {"status": "consumed"}
+    page = browser.get(reverse("pushmfa:authenticate") + "?next=/private/", **HTML)
+    assert page.status_code == 302 and page["Location"] == "/private/"
+    page = browser.get(reverse("pushmfa:authenticate") + "?next=https://evil.example/", **HTML)
+    assert page.status_code == 302 and page["Location"] == "/"
+
+
+def test_signed_out_visitor_still_goes_to_the_login_page(db):
+    page = Client().get(reverse("pushmfa:authenticate"), **HTML)
+    assert page.status_code == 302 and page["Location"].startswith("/accounts/login/")

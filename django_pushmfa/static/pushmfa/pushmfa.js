@@ -175,7 +175,13 @@
         this.show("denied");
         this.emit("denied", {});
         return;
-      case "consumed":  // already used by this browser (another tab): the session is logged in
+      case "consumed":
+        // Approved, and another tab (or an earlier poll) of this same session used it: the session is
+        // signed in now. Reloading lets the server send the page on to where the login was going.
+        this.generation++;
+        this.show("approved");
+        window.location.reload();
+        return;
       case "expired":
         this.generation++;
         this.show("expired");
