@@ -20,6 +20,7 @@ def test_spa_signs_in_with_push_and_calls_the_protected_view(site, desktop):
     page.click('[data-spa-step="login"] button[type=submit]')
     number = page.locator("[data-spa-number]")
     number.wait_for(state="visible")
+    assert page.locator('[data-spa-step="login"]').is_hidden()
     page.wait_for_function("document.querySelector('[data-spa-number]').textContent.trim().length > 0")
     shown = number.inner_text().strip()
     screenshot(page, "spa_push")
@@ -31,6 +32,8 @@ def test_spa_signs_in_with_push_and_calls_the_protected_view(site, desktop):
     me = page.locator("[data-spa-me]")
     me.wait_for(state="visible")
     assert me.inner_text() == "Signed in as spa_user (the API said so)."
+    assert page.locator('[data-spa-step="login"]').is_hidden()
+    assert page.locator('[data-spa-step="push"]').is_hidden()
     screenshot(page, "spa_signed_in")
     assert len(events("spa_user", "mfa_completed")) == 1
     # an app client: every API call carried the token (after the login) and no cookie at all
