@@ -81,14 +81,12 @@ class AppLoginView(PushMFAAPIView):
             login_throttle.record_failure(username, ip)
             raise invalid_credentials()
         login(django_request, user)  # an enrolled user's session becomes MFA pending here
-        return Response(login_answer(django_request))
+        return Response(login_answer(django_request, user))
 
 
-def login_answer(request: Any) -> dict[str, Any]:
+def login_answer(request: Any, user: Any) -> dict[str, Any]:
     """The login's answer for the session ``login()`` left (its ``session_token`` is added on the way out)."""
-    state = pending.get(request)
-    if state is not None:
-        user = state.get_user()
+    if pending.get(request) is not None:
         return {"status": "mfa_required", "methods": [o.as_json() for o in methods.get_mfa_options(user)]}
     answer: dict[str, Any] = {"status": "authenticated"}
     if request.session.get(ENROLL_REQUIRED_KEY):

@@ -286,5 +286,8 @@ class SessionTokenRefused(exceptions.APIException):
     403 when that class names no ``WWW-Authenticate`` scheme)."""
 
     status_code = 401
+    # A 401 names its scheme: the app's exception handler reads ``headers``, DRF's ``auth_header``.
+    auth_header = app_sessions.HEADER
+    headers = {"WWW-Authenticate": app_sessions.HEADER}
     default_detail = _("The session token is unknown or has ended. Log in again.")
     default_code = "not_authenticated"

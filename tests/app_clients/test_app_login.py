@@ -83,6 +83,7 @@ def test_push_async_poll(app, user, password, add_phone, settings):
     finish_and_check(app, app.get(body["poll_url"]), user, "push")
     unknown = app.get(body["poll_url"], token="x" * 32)
     assert (unknown.status_code, unknown.json()["code"]) == (401, "not_authenticated")
+    assert unknown["WWW-Authenticate"] == "X-Session-Token"
 
 
 def test_totp(app, user, password, add_totp):
@@ -164,6 +165,7 @@ def test_unknown_tokens_are_refused_everywhere(app, user, password, token):
     for path in ("api-methods", "api-credentials"):
         response = app.get(path, token=token)
         assert (response.status_code, response.json()["code"]) == (401, "not_authenticated"), path
+        assert response["WWW-Authenticate"] == "X-Session-Token"
     assert app.get(WHOAMI, token=token).status_code == 401
     assert app.post("api-push-start", token=token).status_code == 401
 
