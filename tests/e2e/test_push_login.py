@@ -139,16 +139,19 @@ def test_reload_and_second_tab_show_the_same_push(site, desktop):
     for _ in range(5):  # as many loads as the push rate limit allows pushes
         page.reload()
         assert shown_number(page) == number
+    # The second tab stays open: it long-polls the same push, and whichever tab's poll wins signs the
+    # shared session in (its answer carries the new session cookie); the other reloads and moves on.
     second = desktop.new_page()
     second.goto(page.url)
     assert shown_number(second) == number
     screenshot(second, "mfa_page_second_tab")
-    second.close()
     page.wait_for_timeout(1000)  # room for a stray push to arrive
     assert sim.locator("[data-sim-notification]").count() == 1
     challenge = open_push_on_phone(sim)
     challenge.locator(f'[data-sim-choice="{number}"]').click()
     assert sim_result(sim) == "approved"
     expect_signed_in(page, "reload_user", "push")
+    expect_signed_in(second, "reload_user", "push")
+    second.close()
     assert len(events("reload_user", "push_approved")) == 1
     assert len(events("reload_user", "rate_limited")) == 0
