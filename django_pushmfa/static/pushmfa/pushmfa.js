@@ -23,6 +23,7 @@
 
   var WAIT_SECONDS = 25;        // long-poll window per request (the server caps it at 30)
   var MAX_NETWORK_RETRIES = 5;  // consecutive network failures before giving up
+  var CONSUMED_RELOAD_DELAY_MS = 2000;  // see "consumed" in handle()
 
   function csrfToken(root) {
     var input = root.querySelector("input[name=csrfmiddlewaretoken]") ||
@@ -177,10 +178,11 @@
         return;
       case "consumed":
         // Approved, and another tab (or an earlier poll) of this same session used it: the session is
-        // signed in now. Reloading lets the server send the page on to where the login was going.
+        // signed in now. Reloading lets the server send the page on to where the login was going; it
+        // waits a moment so that the winning tab's answer (the new session cookie) lands first.
         this.generation++;
         this.show("approved");
-        window.location.reload();
+        setTimeout(function () { window.location.reload(); }, CONSUMED_RELOAD_DELAY_MS);
         return;
       case "expired":
         this.generation++;
