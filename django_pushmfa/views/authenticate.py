@@ -60,9 +60,6 @@ class AuthenticateView(View):
         challenge_id = request.GET.get("challenge")
         if challenge_id:
             return self.follow_push(request, challenge_id)
-        live = self.live_push(request)
-        if live is not None:  # a reload or a second tab: the same push, no new notification
-            return self.follow_push(request, live.id)
         return self.render_step(request)
 
     # --- POST ------------------------------------------------------------------------------------
@@ -115,15 +112,6 @@ class AuthenticateView(View):
         if result.done is not None:
             return finished(result.done)
         return self.render_step(request, method="push", challenge=result.challenge)
-
-    def live_push(self, request: HttpRequest) -> Any:
-        """This session's push when the page would show push and it is still live; else None."""
-        if request.GET.get("method", "push") != "push" or not any(o.method == "push" for o in self.options()):
-            return None
-        try:
-            return push_flows.live_challenge(request, self.user)
-        except exceptions.ChallengeStoreUnavailable:
-            return None  # the page then offers to send one, which says the service is unavailable
 
     # --- rendering -------------------------------------------------------------------------------
     def options(self) -> list[MethodOption]:

@@ -62,7 +62,6 @@ USERNAMES = [
     "pair_user",
     "revoke_target",
     "reset_target",
-    "reload_user",
     "spa_user",
 ]
 

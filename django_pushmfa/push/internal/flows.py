@@ -9,7 +9,6 @@ finding it consumed: an approved login is never lost, and never completed twice.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +19,11 @@ from ...exceptions import ChallengeStoreUnavailable, MFANotInProgress
 from ...internal import login as login_flow
 from ...internal import pending
 from ..store import Challenge
-from ..store.base import APPROVED, CONSUMED, DENIED, PENDING, STATUSES
+from ..store.base import APPROVED, CONSUMED, DENIED, STATUSES
 from . import challenges
 
 logger = logging.getLogger("django_pushmfa")
 
-# A live challenge with less left than this is not shown again: a new one is sent instead.
-REUSE_MIN_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -45,23 +42,6 @@ def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challen
     """Send a push for ``user``'s step, keeping the "trust this browser" choice for when it completes."""
     challenge = challenges.start_push(request, user)
     login_flow.set_remember_choice(request, remember)
-    return challenge
-
-
-def live_challenge(request: HttpRequest, user: Any) -> Challenge | None:
-    """This session's push for ``user`` while it can still complete the step: pending with time
-    left, or approved and not yet claimed. The MFA page shows it again on a reload or in a second
-    tab (same number, no new notification); a new push is sent only by an explicit "Send again".
-
-    Found through the store's pointer to the user's latest challenge and this session's binding
-    (one store call, no session write)."""
-    challenge = challenges.latest_for_browser(request, user)
-    if challenge is None:
-        return None
-    if challenge.status == APPROVED:
-        return challenge
-    if challenge.status != PENDING or challenge.expires_at - time.time() < REUSE_MIN_SECONDS:
-        return None
     return challenge
 
 
