@@ -19,7 +19,9 @@ from typing import Any
 from .config import DEFAULT, QUICK, Config
 from .servers import ROOT
 
-SCENARIOS = ("counts", "store_wake", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters")
+SCENARIOS = ("counts", "store_wake", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters",
+             "slow_provider",
+             "typical")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results folder")
     parser.add_argument("--waiters", type=int, help="concurrent waiters (default 10000, quick 300)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=N",
+                        help="override one size of the run (a field of bench/config.py), e.g. --set wake_longpoll=300")
+    parser.add_argument("--py-spy", action="store_true",
+                        help="typical: profile the workers with py-spy during a login phase")
     parser.add_argument("--own-redis", action="store_true",
                         help="start a private redis-server on a free port for this run (nothing else can flush it)")
     parser.add_argument("--sessions", choices=["db", "cache"], default="db",
@@ -38,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg: Config = QUICK if args.quick else DEFAULT
     if args.waiters:
         cfg = cfg.replace(waiters=args.waiters)
+    for item in args.set:
+        field, _, value = item.partition("=")
+        if not isinstance(cfg.as_dict().get(field), int | float) or not value.replace(".", "", 1).isdigit():
+            parser.error(f"--set {item}: expected FIELD=NUMBER with FIELD one of {', '.join(cfg.as_dict())}")
+        cfg = cfg.replace(**{field: type(cfg.as_dict()[field])(float(value))})
     only = [s for s in args.only.split(",") if s] or list(SCENARIOS)
     unknown = set(only) - set(SCENARIOS)
     if unknown:
@@ -67,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     t0 = time.perf_counter()
     try:
-        runner.run_all(cfg, only, results, out_dir, stamp)
+        runner.run_all(cfg, only, results, out_dir, stamp, py_spy=args.py_spy)
     except KeyboardInterrupt:
         results["interrupted"] = True
-    except Exception:  # noqa: BLE001 - the partial results are still written
+    except Exception:  # the partial results are still written
         results["fatal_error"] = traceback.format_exc()
         print(results["fatal_error"], file=sys.stderr)
     finally:

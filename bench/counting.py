@@ -55,7 +55,7 @@ def _install() -> None:
     send_command = AbstractConnection.send_command
     pack_commands = AbstractConnection.pack_commands
 
-    def counted_send_command(self, *args, **kwargs):  # noqa: ANN001, ANN202
+    def counted_send_command(self, *args, **kwargs):
         if _active:
             with _lock:
                 for counts in _active:
@@ -64,7 +64,7 @@ def _install() -> None:
                     counts.names[_name(args)] += 1
         return send_command(self, *args, **kwargs)
 
-    def counted_pack_commands(self, commands):  # noqa: ANN001, ANN202
+    def counted_pack_commands(self, commands):
         commands = list(commands)
         if _active:
             with _lock:

@@ -32,7 +32,7 @@ def browser_for(session: BrowserSession, host: str, port: int) -> Browser:
     return browser
 
 
-async def _bounded(coro, timeout: float = REQUEST_TIMEOUT) -> Response:  # noqa: ANN001
+async def _bounded(coro, timeout: float = REQUEST_TIMEOUT) -> Response:
     return await asyncio.wait_for(coro, timeout)
 
 

@@ -45,7 +45,7 @@ def machine() -> dict[str, Any]:
         from .seed import redis_client
 
         redis_version = redis_client().info("server").get("redis_version")
-    except Exception:  # noqa: BLE001 - informational only
+    except Exception:  # informational only
         pass
     pg = None
     try:
@@ -55,7 +55,7 @@ def machine() -> dict[str, Any]:
             cursor.execute("SHOW server_version")
             pg = cursor.fetchone()[0]
         connection.close()
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return {
         "nproc": os.cpu_count(), "cpu": _cpu_model(), "memory_mb": _mem_total_mb(),
@@ -116,6 +116,20 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             out.append((f"logins/s vs bare DRF/s ({kind})",
                         f"{_fmt(_g(t, 'logins', 'per_s'))} vs {_fmt(t.get('bare_per_s'))} = {_fmt(ratio)} bare/login",
                         "≤ 8 bare/login", _ok(ratio is not None and ratio <= 8)))
+    for kind in ("wsgi", "asgi"):
+        ty = _g(s, "typical", kind)
+        if ty and ty.get("bare_requests_per_login") is not None:
+            ratio, cpu_ratio = ty["bare_requests_per_login"], ty.get("cpu_bare_requests_per_login")
+            out.append((f"typical site ({kind}, 8 clients): bare/login, per pair",
+                        f"{' · '.join(_fmt(r) for r in ty['ratios'])} (mean {_fmt(ratio)})", "≤ 8 bare/login",
+                        _ok(ratio <= 8)))
+            out.append((f"typical site ({kind}): server CPU per login",
+                        f"{_fmt(ty.get('cpu_ms_per_login'))} ms vs {_fmt(ty.get('cpu_ms_per_bare'))} ms bare = "
+                        f"{_fmt(cpu_ratio)} bare/login", "≤ 8 bare/login",
+                        _ok(cpu_ratio is not None and cpu_ratio <= 8)))
+            if ty.get("step_cpu_in_bare_requests"):
+                out.append((f"typical site ({kind}): CPU per step, in bare requests",
+                            " · ".join(f"{k} {_fmt(v)}" for k, v in ty["step_cpu_in_bare_requests"].items()), "", ""))
     c = _g(s, "counts")
     if c and "steps" in c:
         total = c["login"]["redis_commands"]
@@ -161,6 +175,19 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 out.append((f"two servers: {name}", f"p50 {_fmt(_g(r, 'longpoll', 'wake_ms', 'p50'))} / p99 "
                             f"{_fmt(_g(r, 'longpoll', 'wake_ms', 'p99'))} ms", "p99 ≤ 50 ms",
                             _ok((_g(r, "longpoll", "wake_ms", "p99") or 1e9) <= 50)))
+    sp = _g(s, "slow_provider")
+    if sp and "error" not in sp:
+        for name in ("instant_executor", "slow_executor", "slow_inline"):
+            r = sp.get(name)
+            if r:
+                out.append((f"POST api/push/, {name.replace('_', ' provider, ')} (n={r['starts']})",
+                            f"p50 {_fmt(_g(r, 'start_ms', 'p50'))} / p99 {_fmt(_g(r, 'start_ms', 'p99'))} ms; "
+                            f"{r['pushed']} pushed, all {r['all_pushed_s_after_last_start']} s after the last",
+                            "", ""))
+        diff = sp.get("p99_difference_ms")
+        if diff is not None:
+            out.append(("POST api/push/ p99, 2 s provider − instant (executor)", f"{_fmt(diff)} ms",
+                        "≤ 50 ms", _ok(diff <= 50)))
     for name, r in s.items():
         if isinstance(r, dict) and "error" in r:
             out.append((f"{name}", "FAILED (see JSON)", "", "MISSED"))

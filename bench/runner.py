@@ -12,7 +12,7 @@ from typing import Any
 
 from . import inprocess, seed, servers
 from .config import Config
-from .scenarios import growth, monitor, throughput, waiters, wake
+from .scenarios import growth, monitor, slow_provider, throughput, typical, waiters, wake
 from .scenarios.common import make_virtual_users
 
 
@@ -40,7 +40,41 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path, stamp: str) -> None:
+SLOW_PROVIDER_VARIANTS = (  # name, provider delay (s), delivery, executor threads per process
+    ("instant_executor", "0", "executor", "64"),
+    ("slow_executor", "2", "executor", "64"),
+    ("slow_inline", "2", "inline", "4"),
+)
+
+
+def slow_provider_run(cfg: Config, phones: list, env: dict[str, str], log_dir: Path) -> dict[str, Any]:
+    """``POST api/push/`` with an instant and a 2 s provider, each on its own WSGI server (see the scenario)."""
+    workers = 8
+    out: dict[str, Any] = {"clients": workers}
+    for name, delay, delivery, threads in SLOW_PROVIDER_VARIANTS:
+        starts = cfg.slow_provider_inline_starts if delivery == "inline" else cfg.slow_provider_starts
+        server_env = {**env, "PUSHMFA_BENCH_PUSH_DELAY": delay, "PUSHMFA_BENCH_PUSH_DELIVERY": delivery,
+                      "PUSHMFA_BENCH_DELIVERY_THREADS": threads}
+        server = servers.start("wsgi", server_env, log_dir, name=f"wsgi-{name}")
+        try:
+            vus = make_virtual_users(phones[:workers], _sessions_each(starts + 2 * workers, workers))
+            out[name] = asyncio.run(slow_provider.run(vus, (server.host, server.port), starts=starts,
+                                                      warmup=2 * workers, time_limit=cfg.time_limit))
+        finally:
+            server.stop()
+    fast, slow = _g99(out, "instant_executor"), _g99(out, "slow_executor")
+    if fast is not None and slow is not None:
+        out["p99_difference_ms"] = round(slow - fast, 3)
+        out["p99_ratio"] = round(slow / fast, 2) if fast else None
+    return out
+
+
+def _g99(out: dict[str, Any], name: str) -> float | None:
+    return (out.get(name) or {}).get("start_ms", {}).get("p99")
+
+
+def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path, stamp: str, *,
+            py_spy: bool = False) -> None:
     from django.db import connections
 
     scen = results["scenarios"]
@@ -62,7 +96,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
         t = time.perf_counter()
         try:
             scen[name] = fn()
-        except Exception:  # noqa: BLE001 - one failed scenario does not cost the others
+        except Exception:  # one failed scenario does not cost the others
             scen[name] = {"error": traceback.format_exc()}
             _log(f"{name} FAILED:\n{scen[name]['error']}")
         if isinstance(scen.get(name), dict):
@@ -73,11 +107,15 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
     guarded("store_wake", lambda: inprocess.store_wake(cfg.wake_longpoll))
     guarded("profile", lambda: inprocess.profile(phones[1], out_dir, stamp, logins=cfg.profile_logins))
 
-    http = [s for s in ("wake", "throughput", "monitor", "two_servers", "growth", "waiters") if s in only]
-    if not http:
-        return
     env = _server_env()
     log_dir = out_dir / f"{stamp}-logs"
+    if "typical" in only:
+        log_dir.mkdir(exist_ok=True)
+        guarded("typical", lambda: typical_site(cfg, phones, env, log_dir, out_dir / stamp if py_spy else None))
+    http = [s for s in ("wake", "throughput", "monitor", "two_servers", "growth", "waiters", "slow_provider")
+            if s in only]
+    if not http:
+        return
     log_dir.mkdir(exist_ok=True)
     started: dict[str, servers.Server] = {}
     try:
@@ -162,7 +200,40 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
         guarded("two_servers", two_servers)
         guarded("waiters", waiters_run)
         guarded("growth", growth_run)
+        guarded("slow_provider", lambda: slow_provider_run(cfg, phones, env, log_dir))
     finally:
         for server in started.values():
             server.stop()
         seed.flush_redis()
+
+
+def typical_site(cfg: Config, phones: list, env: dict[str, str], log_dir: Path, profile_to: Path | None
+                 ) -> dict[str, Any]:
+    """Issue 16's "typical site": gunicorn 2 gthread workers x 32 threads on persistent connections
+    (CONN_MAX_AGE=60, health checks), and uvicorn 2 workers (a connection per request); database
+    sessions; 8 clients."""
+    clients = 8
+    flows_each = (cfg.typical_pairs + 1) * cfg.typical_logins  # (+5 each covers the partial phases)
+    out: dict[str, Any] = {}
+    for kind, extra in (("wsgi", {"PUSHMFA_BENCH_SITE": "typical"}),
+                        ("asgi", {"PUSHMFA_BENCH_SITE": "typical-asgi", "PUSHMFA_BENCH_ASYNC_POLL": "1"})):
+        _log(f"typical: starting {kind} ({extra['PUSHMFA_BENCH_SITE']}: persistent connections, or none under ASGI)")
+        server = servers.start(kind, {**env, **extra}, log_dir, threads=32, name=f"typical-{kind}")
+        try:
+            vus = make_virtual_users(phones[:clients], _sessions_each(flows_each, clients))
+            bare = seed.logged_in_sessions([p.user_id for p in phones[clients: 2 * clients]])
+            out[kind] = asyncio.run(typical.run(
+                server, vus, bare, pairs=cfg.typical_pairs, logins=cfg.typical_logins, bare_requests=cfg.typical_bare,
+                partial=cfg.typical_partial, time_limit=cfg.time_limit,
+                profile_to=profile_to.with_name(f"{profile_to.name}-typical-{kind}") if profile_to else None))
+            if profile_to is not None:
+                folded = sorted(profile_to.parent.glob(f"{profile_to.name}-typical-{kind}-*.folded"))
+                summary = profile_to.parent / f"{profile_to.name}-typical-{kind}-pyspy.txt"
+                summary.write_text(typical.summarize_folded(folded))
+                out[kind]["py_spy"] = str(summary)
+        finally:
+            server.stop()
+        from django.db import connections
+
+        connections.close_all()
+    return out

@@ -63,7 +63,7 @@ def recreate_database() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def redis_client():  # noqa: ANN201 - redis.Redis
+def redis_client():  # redis.Redis
     """The raw client of the cache the challenge store uses (db 13 in ``bench.settings``)."""
     from django_redis import get_redis_connection
 
@@ -82,7 +82,7 @@ def create_users(count: int, start: int = 0) -> list[str]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     hashed = make_password(BENCH_PASSWORD)
     users = [User(username=f"bench{n}", email=f"bench{n}@example.com", password=hashed)
              for n in range(start, start + count)]
@@ -141,17 +141,22 @@ def _save_sessions(datas: list[dict[str, Any]]) -> list[str]:
 
 def pending_sessions(user_ids: list[str]) -> list[BrowserSession]:
     """Sessions right after the password step of each user: "MFA pending", with a browser binding."""
+    from django.contrib.auth import get_user_model
+
     from django_pushmfa.internal import pending
 
     backend = settings.AUTHENTICATION_BACKENDS[0]
     now = time.time()
+    # Bound to the password hash as pending.begin() binds it (the seeded users share one hash).
+    users = get_user_model()._default_manager.filter(pk__in=set(user_ids)).only("pk", "password")
+    pw = {str(u.pk): pending.password_binding(u) for u in users}
     sessions, datas = [], []
     for uid in user_ids:
         csrf = _csrf_token()
         binding = secrets.token_urlsafe(24)
         data: dict[str, Any] = {
             pending.BINDING_KEY: binding,
-            pending.PENDING_KEY: {"user_id": uid, "backend": backend, "started_at": now, "next": ""},
+            pending.PENDING_KEY: {"user_id": uid, "backend": backend, "started_at": now, "next": "", "pw": pw[uid]},
         }
         if settings.CSRF_USE_SESSIONS:
             from django.middleware.csrf import CSRF_SESSION_KEY
@@ -168,7 +173,7 @@ def logged_in_sessions(user_ids: list[str]) -> list[BrowserSession]:
     """Fully logged-in sessions (for the bare DRF endpoint)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     users = {str(u.pk): u for u in User.objects.filter(pk__in=user_ids)}
     backend = settings.AUTHENTICATION_BACKENDS[0]
     sessions, datas = [], []

@@ -125,7 +125,7 @@ def start(kind: str, env: dict[str, str], log_dir: Path, *, workers: int = 2, th
     else:
         raise ValueError(kind)
     log_path = log_dir / f"{name}.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the server
+    log = open(log_path, "wb")  # lives as long as the server
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(name, port, proc, log_path)
     try:

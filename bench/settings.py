@@ -11,8 +11,8 @@ os.environ.setdefault("PUSHMFA_DB", "postgres")
 os.environ.setdefault("PUSHMFA_REDIS_URL", "redis://127.0.0.1:6379/13")
 os.environ.setdefault("PUSHMFA_DEBUG", "0")
 
-from example_project.settings import *  # noqa: E402,F403
-from example_project.settings import CACHES, DATABASES  # noqa: E402
+from example_project.settings import *  # noqa: F403
+from example_project.settings import CACHES, DATABASES
 
 BENCH_DB_NAME = os.environ.get("PUSHMFA_BENCH_DB_NAME", "pushmfa_bench")
 BENCH_REDIS_URL = os.environ["PUSHMFA_REDIS_URL"]
@@ -37,7 +37,17 @@ DATABASES["default"] = {
 BENCH_DB_POOL_MAX = int(os.environ.get("PUSHMFA_BENCH_DB_POOL_MAX", "12"))
 # PUSHMFA_BENCH_DB_POOL=0: per-thread persistent connections instead (to compare; not for ASGI).
 BENCH_DB_POOL = os.environ.get("PUSHMFA_BENCH_DB_POOL", "1") != "0"
-if BENCH_DB_POOL and django.VERSION >= (5, 1) and importlib.util.find_spec("psycopg_pool") is not None:
+# PUSHMFA_BENCH_SITE=typical: the "typical site" of issue 16 — persistent per-thread connections
+# (CONN_MAX_AGE=60, health checks on), no pool; everything else (database sessions, the example
+# site's middleware stack with messages, clickjacking and MFAMiddleware) is the example site's.
+BENCH_SITE = os.environ.get("PUSHMFA_BENCH_SITE", "bench")
+# Under ASGI (typical-asgi) Django's docs rule persistent connections out: a connection per request.
+if BENCH_SITE == "typical":
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif BENCH_SITE == "typical-asgi":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif BENCH_DB_POOL and django.VERSION >= (5, 1) and importlib.util.find_spec("psycopg_pool") is not None:
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": BENCH_DB_POOL_MAX, "timeout": 10}}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif BENCH_DB_POOL:
@@ -61,13 +71,18 @@ PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "bench.pushsink.PushBackend"},
     "apns": {"BACKEND": "bench.pushsink.PushBackend"},
 }
+# The slow-provider scenario compares deliveries (PUSHMFA_BENCH_PUSH_DELIVERY: "executor", the
+# default, or "inline") and sizes the executor for a 2 s provider: threads = pushes/s x 2 s.
+PUSHMFA_PUSH_DELIVERY = os.environ.get("PUSHMFA_BENCH_PUSH_DELIVERY", "executor")
+PUSHMFA_DELIVERY_THREADS = int(os.environ.get("PUSHMFA_BENCH_DELIVERY_THREADS", "4"))
+PUSHMFA_DELIVERY_QUEUE_SIZE = 1024
 # A load test starts thousands of pushes from one IP for a few users: lift the fatigue limits
 # (they are exercised by the test suite), so every request runs the full path.
 PUSHMFA_PUSH_RATE_LIMIT_USER = (10**9, 900)
 PUSHMFA_PUSH_RATE_LIMIT_IP = (10**9, 900)
 PUSHMFA_SUSPEND_AFTER_DENIALS = 10**9
 PUSHMFA_PENDING_TIMEOUT = 3600  # seeded pending sessions outlive the whole run
-PUSHMFA_PHONE_SIMULATOR = False
+DEMO_PHONE_SIMULATOR = False
 # The ASGI server runs as an ASGI site should: poll_url points at the native async poll view.
 PUSHMFA_ASYNC_POLL = os.environ.get("PUSHMFA_BENCH_ASYNC_POLL", "0") == "1"
 

@@ -38,10 +38,21 @@ class DefaultMFAAdapter:
             return None
 
     def get_site_name(self, request: HttpRequest | None = None) -> str:
+        """The site's name, as pushes, the phone app, emails and authenticator apps show it:
+        ``PUSHMFA_SITE_NAME``, else the sites framework's current site (or the request's host)."""
+        if app_settings.SITE_NAME:
+            return str(app_settings.SITE_NAME)
         try:
             return get_current_site(request).name
         except Exception:
-            return getattr(settings, "PUSHMFA_SITE_NAME", "Django")
+            return "Django"
+
+    def get_push_service(self, request: HttpRequest | None, user: Any) -> str | None:
+        """The service or application the user is signing in to, shown on the phone beside the site's
+        name ("Payroll" on "Acme Workspace"), as Microsoft Authenticator's additional context does.
+        ``None`` (the default) shows only the site. Called when a push challenge starts, unless the
+        caller passed ``service`` itself."""
+        return None
 
     def is_mfa_required(self, user: Any) -> bool:
         """Whether ``user`` must enroll before logging in (``PUSHMFA_REQUIRE_MFA`` by default)."""

@@ -54,10 +54,18 @@ class RateLimited(PushMFAError):
         super().__init__(f"Too many attempts ({scope}).")
         self.retry_after = max(1, int(retry_after))
         self.scope = scope
+        # Set by the challenge stores: True only for the first refusal in the limit's window.
+        self.first_in_window = False
 
 
 class InvalidCode(PushMFAError):
     code = "invalid_code"
+
+
+class CodesLocked(InvalidCode):
+    """Typed codes are locked after too many consecutive failures, until the user recovers."""
+
+    code = "method_not_available"
 
 
 class InvalidPairingToken(PushMFAError):

@@ -3,22 +3,29 @@
 While a session is "MFA pending" (see ``internal.pending``) the user is already anonymous to every
 view (the auth keys are not in the session). This middleware sends page requests to the MFA step,
 keeping ``next``; the app's own pages and API, logout and static files pass through. Sessions of
-sites that require MFA are sent to enrollment until the user has a credential.
+sites that require MFA are sent to enrollment until the user has a credential. And a request on which
+``authenticate()`` accepted the password of a user with MFA without a ``login()`` following (a view
+that checks a password by hand) is answered ``403`` instead of what the view made (see
+``internal.password_step``).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from .app_settings import app_settings
 from .internal import pending
 from .internal.login import ENROLL_REQUIRED_KEY
+from .internal.password_step import PASSWORD_STEP_ATTR, refuse_password_only
+
+logger = logging.getLogger("django_pushmfa")
 
 
 class MFAMiddleware:
@@ -42,7 +49,7 @@ class MFAMiddleware:
         redirect = self.redirect_for(request)
         if redirect is not None:
             return redirect
-        return self.get_response(request)
+        return self.withhold_password_only(request, self.get_response(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         # Only page navigations can be redirected; everything else passes without touching the session.
@@ -50,7 +57,30 @@ class MFAMiddleware:
             redirect = await sync_to_async(self.redirect_for)(request)
             if redirect is not None:
                 return redirect
-        return await self.get_response(request)
+        response = await self.get_response(request)
+        if getattr(request, PASSWORD_STEP_ATTR, None) is None:
+            return response
+        return await sync_to_async(self.withhold_password_only)(request, response)
+
+    def withhold_password_only(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """``403`` instead of ``response`` when a view got a user with MFA from ``authenticate()``
+        and never called ``login()`` (which would have started the MFA step): whatever the view
+        answered — a token, the account's data — was made on a password alone."""
+        user_id = getattr(request, PASSWORD_STEP_ATTR, None)
+        if user_id is None:
+            return response
+        delattr(request, PASSWORD_STEP_ATTR)
+        from django.contrib.auth import get_user_model
+
+        logger.error(
+            "pushmfa: %s authenticated a user with MFA by password and did not call login(); "
+            "its response was withheld (see pushmfa.W010 and docs/security.md)",
+            request.path,
+        )
+        user = get_user_model()._default_manager.filter(pk=user_id).first()
+        if user is not None:
+            refuse_password_only(user, request, stage="response")
+        return HttpResponseForbidden(b"", content_type="text/plain")
 
     def redirect_for(self, request: HttpRequest) -> HttpResponse | None:
         """Where a page request of a pending (or must-enroll) session goes instead; None to pass."""

@@ -80,11 +80,16 @@ class MFACredential(models.Model):
 
 
 class PushDevice(models.Model):
-    """The push method's data: a paired phone. Requests from it are signed with ``public_key``."""
+    """The push method's data: a paired phone. Requests from it are signed with ``public_key``.
+
+    ``push_token`` is the FCM / APNs token, the UnifiedPush endpoint URL, or empty for ``none`` (a
+    poll-only app that fetches its challenges itself)."""
 
     class Platform(models.TextChoices):
         FCM = "fcm", "FCM"
         APNS = "apns", "APNs"
+        UNIFIEDPUSH = "unifiedpush", "UnifiedPush"
+        NONE = "none", _("None (the app polls)")
 
     class KeyType(models.TextChoices):
         P256 = "p256", "ECDSA P-256"
@@ -93,11 +98,13 @@ class PushDevice(models.Model):
     credential = models.OneToOneField(
         MFACredential, on_delete=models.CASCADE, primary_key=True, related_name="push_device"
     )
-    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
-    push_token = models.CharField(_("push token"), max_length=512)
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    push_token = models.CharField(_("push token"), max_length=512, blank=True)
     public_key = models.BinaryField(_("public key (DER SubjectPublicKeyInfo)"))
     key_type = models.CharField(_("key type"), max_length=10, choices=KeyType.choices)
     name = models.CharField(_("device name"), max_length=100, blank=True)
+    # The phone owner's language (a BCP 47 tag the app sent at registration): the push title's language.
+    language = models.CharField(_("language"), max_length=35, blank=True, default="")
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
     token_dead_at = models.DateTimeField(_("token reported dead at"), null=True, blank=True)
 
@@ -217,6 +224,10 @@ class SecurityEvent(models.Model):
         MFA_FAILED = "mfa_failed", _("MFA attempt failed")
         SIGN_COUNT_REGRESSION = "webauthn_sign_count_regression", _("Security key sign count went back")
         BROWSER_TRUSTED = "browser_trusted", _("Browser remembered")
+        PASSWORD_ONLY_REFUSED = "password_only_refused", _("Password without the MFA step refused")
+        CODES_LOCKED = "codes_locked", _("Typed codes locked after too many failures")
+        TOTP_SECRET_REENCRYPTED = "totp_secret_reencrypted", _("TOTP seed re-encrypted under a new key")
+        CREDENTIAL_IMPORTED = "credential_imported", _("Credential imported from another MFA package")
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(
@@ -243,7 +254,11 @@ class SecurityEvent(models.Model):
         verbose_name = _("security event")
         verbose_name_plural = _("security events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="pushmfa_event_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="pushmfa_event_user_recent"),
+            # The admin dashboard's per-day series and failure rankings: a kind over a time range.
+            models.Index(fields=["kind", "created_at"], name="pushmfa_event_kind_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -122,7 +122,26 @@ def reset_mfa(user: Any, actor: Any, reason: str, *, request: HttpRequest | None
             revoked=[str(c.pk) for c in revoked],
         )
     signals.mfa_reset.send(sender=MFACredential, user=user, actor=actor, reason=reason, revoked=revoked)
+    from .adapter import get_adapter
+
+    # The staff member's reason stays internal: the email says what happened and what to do.
+    get_adapter().send_alert(user, "mfa_reset", {"revoked": len(revoked)})
     return revoked
+
+
+def alert_second_step_failed(user: Any, request: HttpRequest | None, reason: str) -> None:
+    """Email ``user`` that a login with their right password failed its second step (``reason``:
+    "code", "denied" or "reported"); once per login in progress when the request has its session."""
+    from .adapter import get_adapter
+    from .internal.pending import ALERTED_KEY
+
+    session = getattr(request, "session", None)
+    if session is not None:
+        if session.get(ALERTED_KEY):
+            return
+        session[ALERTED_KEY] = True
+
+    get_adapter().send_alert(user, "second_step_failed", {"reason": reason, "ip": client_ip(request)})
 
 
 def add_credential(
@@ -173,7 +192,8 @@ def _promote_new_primary(user: Any) -> None:
     active = MFACredential.objects.authenticating().for_user(user)
     if active.exists() and not active.filter(is_primary=True).exists():
         first = active.order_by("created_at").first()
-        MFACredential.objects.filter(pk=first.pk).update(is_primary=True)
+        if first is not None:
+            MFACredential.objects.filter(pk=first.pk).update(is_primary=True)
 
 
 def has_active_mfa(user: Any) -> bool:

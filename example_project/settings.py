@@ -165,6 +165,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The TypeScript device SDK, built (clients/typescript: npm ci && npm run build), for the browser phone.
+SDK_DIST = BASE_DIR.parent / "clients" / "typescript" / "dist"
+if SDK_DIST.is_dir():
+    STATICFILES_DIRS.append(("pushmfa-device", SDK_DIST))
 STATIC_ROOT = DATA_DIR / "static"
 
 LOGIN_URL = "login"
@@ -179,11 +183,14 @@ REST_FRAMEWORK = {
 }
 
 # --- django-pushmfa
-PUSHMFA_SITE_NAME = "Acme Workspace"
 PUSHMFA_ADAPTER = "example_project.demo.adapter.ExampleAdapter"
+PUSHMFA_SITE_NAME = "Acme Workspace"
+# The MFA pages render inside the site's own base template: its header, logo and navigation stay.
+PUSHMFA_BASE_TEMPLATE = "base.html"
 PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
     "apns": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
+    "unifiedpush": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
 }
 PUSHMFA_LOCATION_RESOLVER = "example_project.demo.location.resolve"
 PUSHMFA_CHALLENGE_TTL = int(os.environ.get("PUSHMFA_CHALLENGE_TTL", "120"))
@@ -193,8 +200,9 @@ PUSHMFA_TRUST_BROWSER_DAYS = 30
 # The phone simulator plays a separate device: a browser tab of the same (MFA pending) session
 # must reach it instead of being sent to the MFA step.
 PUSHMFA_EXEMPT_PATHS = ["/simulator/"]
-if os.environ.get("PUSHMFA_PHONE_SIMULATOR"):
-    PUSHMFA_PHONE_SIMULATOR = env_bool("PUSHMFA_PHONE_SIMULATOR", False)
+# The example project's own setting (not the app's): the development phone simulator, on with DEBUG
+# unless the environment says otherwise.
+DEMO_PHONE_SIMULATOR = env_bool("PUSHMFA_PHONE_SIMULATOR", DEBUG)
 # WebAuthn: the relying party is the host name the browser uses. Browsers refuse IP addresses as
 # an RP id, so open the site as http://localhost:8000/ to register a security key or passkey.
 

@@ -15,6 +15,6 @@ urlpatterns = [
     path("api/me/", views.Me.as_view(), name="api-me"),
     path("mfa/", include("django_pushmfa.urls")),
     path("admin/", admin.site.urls),
-    # development only: every simulator view answers 404 unless PUSHMFA_PHONE_SIMULATOR / DEBUG
+    # development only: every simulator view answers 404 unless DEMO_PHONE_SIMULATOR (settings.py)
     path("simulator/", include("example_project.demo.simulator.urls")),
 ]

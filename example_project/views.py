@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from django_pushmfa.activity import describe
 from django_pushmfa.api.authentication import SessionTokenAuthentication
 from django_pushmfa.models import MFACredential, SecurityEvent
 
@@ -35,7 +36,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     method = request.session.get("pushmfa_method")
     context = {
         "credentials": MFACredential.objects.active().for_user(request.user),
-        "events": SecurityEvent.objects.filter(user=request.user).select_related("actor")[:8],
+        "events": [
+            (event, describe(event))
+            for event in SecurityEvent.objects.filter(user=request.user).select_related(
+                "actor", "credential__push_device"
+            )[:8]
+        ],
         "mfa_method": method,
         "mfa_method_label": METHOD_LABELS.get(method, method),
         "just_now": timezone.now() - timedelta(minutes=1),

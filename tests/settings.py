@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",  # the password-only path tests (tests/hardening) issue tokens
     "django_pushmfa",
     "tests.testapp",
 ]
@@ -96,6 +97,12 @@ CACHES["redis"] = {
     "LOCATION": REDIS_URL,
     "KEY_PREFIX": "pushmfa-test-r",
 }
+# Django's own Redis cache (redis-py underneath): the Redis store serves it too.
+CACHES["redis-builtin"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": "pushmfa-test-rb",
+}
 CACHES["locmem"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pushmfa-locmem"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -107,6 +114,7 @@ LOGIN_REDIRECT_URL = "/"
 PUSHMFA_PUSH_BACKENDS = {
     "fcm": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
     "apns": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
+    "unifiedpush": {"BACKEND": "django_pushmfa.push.backends.locmem.PushBackend"},
 }
 PUSHMFA_WEBAUTHN_RP_ID = "testserver"
 PUSHMFA_WEBAUTHN_ORIGINS = ["http://testserver"]
@@ -115,4 +123,28 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
 }
 # The system checks for a process-local challenge cache are exercised in their own tests.
-SILENCED_SYSTEM_CHECKS = ["pushmfa.W001"]
+# pushmfa.W011: rest_framework.authtoken is installed for the password-only path tests (tests/hardening).
+SILENCED_SYSTEM_CHECKS = ["pushmfa.W001", "pushmfa.W011"]
+
+# Pushes are sent inside the request in most tests, which read the locmem outbox right after
+# ``POST api/push/``; tests/scale runs the default ("executor") and the task-queue delivery.
+PUSHMFA_PUSH_DELIVERY = "inline"
+
+# The task-queue delivery (tests/scale): Django's Tasks API (backport) on RQ, on the test Redis.
+INSTALLED_APPS += ["django_tasks", "django_rq", "django_tasks_rq"]
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["pushmfa-test"]},
+}
+RQ_QUEUES = {"pushmfa-test": {"URL": REDIS_URL}}
+
+# A worker process started by a test (tests/scale) gets the test's own settings on top of these:
+# the test database's real name, the store alias, push backends that report across processes.
+if os.environ.get("PUSHMFA_TEST_WORKER_SETTINGS"):
+    import json
+
+    for _name, _value in json.loads(os.environ["PUSHMFA_TEST_WORKER_SETTINGS"]).items():
+        if _name == "DATABASE_NAME":
+            DATABASES["default"]["NAME"] = _value
+        else:
+            globals()[_name] = _value

@@ -57,7 +57,7 @@ async def run_pool(
             job = queue.popleft()
             try:
                 results.append(await fn(vu, job))
-            except Exception as exc:  # noqa: BLE001 - counted and reported, never fatal
+            except Exception as exc:  # counted and reported, never fatal
                 errors.append(f"{type(exc).__name__}: {exc}"[:300])
 
     started = time.perf_counter()

@@ -34,7 +34,7 @@ async def bare_phase(sessions: list[BrowserSession], addr: tuple[str, int], tota
             try:
                 resp = await flows.bare_ping(browser)
                 latencies.append(resp.received_at - resp.sent_at)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}"[:300])
 
     import asyncio

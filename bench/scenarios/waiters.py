@@ -63,7 +63,7 @@ class Waiter:
                     return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - reported
+        except Exception as exc:  # reported
             self.error = f"{type(exc).__name__}: {exc}"[:200]
         finally:
             self.in_flight = False
@@ -82,7 +82,7 @@ async def wake_sample(addr: tuple[str, int], pairs: list[tuple[Phone, Waiter]], 
         try:
             resp = await flows.device_approve(phone_conn, phone, waiter.challenge_id, numbers[phone.user_id])
             approvals.append((waiter, resp))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}"[:300])
         await asyncio.sleep(1 / approve_per_s)
     await phone_conn.close()

@@ -72,7 +72,7 @@ async def run(vus_longpoll: list[VirtualUser], vus_repoll: list[VirtualUser], *,
     re-polling browsers mostly sleep, so they get more clients to finish in the same time)."""
     rng = random.Random(seed)
 
-    def fn_for(mode: str):  # noqa: ANN202
+    def fn_for(mode: str):
         async def fn(vu: VirtualUser, _job: int) -> dict[str, Any]:
             return await one_flow(vu, mode, browser_addr, phone_addr, rng)
         return fn

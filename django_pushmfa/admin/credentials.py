@@ -17,6 +17,7 @@ from .. import services
 from ..models import MFACredential, SecurityEvent
 from . import display
 from .forms import ReasonForm
+from .readonly import ReadOnlyAdminMixin
 from .reset import RESET_PERMISSION, reset_mfa_view
 
 # Query-string lookups the admin's own links use (the user page links here filtered by user).
@@ -40,7 +41,7 @@ class CredentialStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MFACredentialAdmin(admin.ModelAdmin):
+class MFACredentialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only list and detail of credentials with a "Revoke" action.
 
     Seeing needs ``pushmfa.view_mfacredential``; revoking needs ``pushmfa.change_mfacredential``;
@@ -50,12 +51,9 @@ class MFACredentialAdmin(admin.ModelAdmin):
     list_display = (
         "credential",
         "user_link",
-        "method",
-        "device",
-        "is_primary",
+        "kind",
         "status",
-        "created_at",
-        "last_used_at",
+        "last_used",
     )
     list_filter = ("method", "push_device__platform", CredentialStatusFilter)
     list_select_related = ("user", "push_device", "webauthn_key")
@@ -88,16 +86,8 @@ class MFACredentialAdmin(admin.ModelAdmin):
         "recent_events",
     )
 
-    # --- permissions: view and revoke only ---------------------------------------------------------
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # every field is read-only; revoking is its own permission (below)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # credentials are revoked, never deleted (the security log points at them)
-
+    # --- permissions: view (ReadOnlyAdminMixin; credentials are revoked, never deleted: the security
+    # log points at them) and revoke, its own permission ------------------------------------------
     def has_revoke_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
@@ -118,7 +108,10 @@ class MFACredentialAdmin(admin.ModelAdmin):
     # --- columns and read-only fields -----------------------------------------------------------------
     @admin.display(description=_("credential"), ordering="label")
     def credential(self, obj: MFACredential) -> str:
-        return obj.label or obj.get_method_display()
+        name = obj.label or obj.get_method_display()
+        if obj.is_primary:  # a badge rather than a column of its own: the list fits 1280 px
+            return format_html('{} <span class="pushmfa-status pushmfa-status-primary">{}</span>', name, _("main"))
+        return name
 
     @admin.display(description=_("user"), ordering="user")
     def user_link(self, obj: MFACredential) -> str:
@@ -128,9 +121,14 @@ class MFACredentialAdmin(admin.ModelAdmin):
             return user.get_username()
         return format_html('<a href="{}">{}</a>', url, user.get_username())
 
-    @admin.display(description=_("device"))
-    def device(self, obj: MFACredential) -> str:
-        return display.device_summary(obj)
+    @admin.display(description=_("method"), ordering="method")
+    def kind(self, obj: MFACredential) -> str:
+        """The method and its device in one column ("Push notification (FCM)"): the list fits 1280 px."""
+        return display.credential_kind(obj)
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def last_used(self, obj: MFACredential) -> str:
+        return display.compact_time(obj.last_used_at)
 
     @admin.display(description=_("status"), ordering="revoked_at")
     def status(self, obj: MFACredential) -> str:
@@ -177,7 +175,8 @@ class MFACredentialAdmin(admin.ModelAdmin):
         """The same confirmation for one credential, from its change page's "Revoke" button."""
         obj = self.get_object(request, object_id)
         if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # ModelAdmin's own helper for a missing object (private, so not in django-stubs).
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_revoke_permission(request, obj):
             from django.core.exceptions import PermissionDenied
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -74,6 +74,30 @@ def device_summary(credential: MFACredential) -> str:
             return "—"
         return _("Passkey") if key.is_passkey else _("Security key")
     return ""
+
+
+def compact_time(when: datetime | None) -> str:
+    """"2026-12-05 06:27" in the current time zone: narrow enough for a change list column."""
+    if when is None:
+        return "—"
+    return dateformat.format(timezone.localtime(when) if timezone.is_aware(when) else when, "Y-m-d H:i")
+
+
+def credential_kind(credential: MFACredential) -> str:
+    """"Push notification (FCM)": the method and what the device adds, without repeating the label
+    (a paired phone's name is usually its label)."""
+    extra = [p for p in device_summary(credential).split(" · ") if p and p not in ("—", credential.label)]
+    kind = str(credential.get_method_display())
+    return f"{kind} ({', '.join(extra)})" if extra else kind
+
+
+def credential_line(credential: MFACredential) -> str:
+    """"Pixel 8 — Push notification (FCM)": each thing said once (the reset page's list)."""
+    kind = credential_kind(credential)
+    label = credential.label
+    if not label or label == credential.get_method_display():  # "Backup codes — Backup codes"
+        return kind
+    return f"{label} — {kind}"
 
 
 def backup_code_counts(user: Any) -> tuple[int, int]:

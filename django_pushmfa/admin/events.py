@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..models import SecurityEvent
 from . import display
+from .dashboard import dashboard_view
+from .readonly import ReadOnlyAdminMixin
 
-DETAIL_SUMMARY_CHARS = 80
+DETAIL_SUMMARY_CHARS = 60
 
 
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "user", "actor", "ip", "credential_ref", "detail_summary")
     list_filter = ("kind", "created_at")
     date_hierarchy = "created_at"
@@ -24,14 +26,13 @@ class SecurityEventAdmin(admin.ModelAdmin):
     fields = ("created_at", "kind", "user", "actor", "ip", "user_agent", "credential_ref", "detail_pretty")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    class Media:
+        css = {"all": ("pushmfa/admin.css",)}
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def get_urls(self) -> list:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view(lambda request: dashboard_view(self, request))
+        return [path("dashboard/", view, name=f"{prefix}_dashboard"), *super().get_urls()]
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)

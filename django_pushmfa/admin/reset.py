@@ -68,7 +68,7 @@ def reset_mfa_view(model_admin: admin.ModelAdmin, request: HttpRequest, user_id:
         "target_user": user,
         "is_self": is_self,
         "form": form,
-        "credentials": [(c, display.device_summary(c)) for c in credentials],
+        "credentials": [display.credential_line(c) for c in credentials],
         "unused_backup_codes": unused_codes,
         "back_url": _back_url(site, user),
         "media": model_admin.media,

@@ -5,7 +5,7 @@ only appends an inline and one read-only fieldset, so the host's own fields and 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -14,17 +14,17 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..app_settings import app_settings
 from ..models import MFACredential
 from . import display
+from .readonly import ReadOnlyAdminMixin
 
 SUMMARY_FIELD = "pushmfa_summary"
 
 
-class MFACredentialInline(admin.TabularInline):
+class MFACredentialInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The user's credentials, read-only, active ones first (links to each credential's page)."""
 
     model = MFACredential
@@ -44,15 +44,6 @@ class MFACredentialInline(admin.TabularInline):
             .order_by(F("revoked_at").desc(nulls_first=True), "-created_at")
         )
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description=_("device"))
     def device(self, obj: MFACredential) -> str:
         return display.device_summary(obj)
@@ -62,7 +53,11 @@ class MFACredentialInline(admin.TabularInline):
         return display.status_text(obj)
 
 
-class MFAUserAdminMixin:
+# The mixin goes in front of a ModelAdmin: type-check it as one (its super() calls reach ModelAdmin).
+_UserAdminBase = admin.ModelAdmin if TYPE_CHECKING else object
+
+
+class MFAUserAdminMixin(_UserAdminBase):  # type: ignore[valid-type,misc]
     """Mix in first: ``class MyUserAdmin(MFAUserAdminMixin, UserAdmin)``.
 
     Adds :class:`MFACredentialInline` and a "Multi-factor authentication" fieldset (active methods,
@@ -102,7 +97,7 @@ class MFAUserAdminMixin:
         return cleaned
 
     @admin.display(description=_("Summary"))
-    def pushmfa_summary(self, obj: Any) -> SafeString:
+    def pushmfa_summary(self, obj: Any) -> str:
         if obj is None or obj.pk is None:
             return "—"
         active = list(MFACredential.objects.active().for_user(obj).values_list("method", flat=True))

@@ -20,27 +20,15 @@ from rest_framework.response import Response
 from ..adapter import get_adapter
 from ..internal import app_sessions, login_throttle, methods, pending
 from ..internal.login import ENROLL_REQUIRED_KEY
+from ..internal.password_step import password_login_flow
 from . import serializers as ser
 from .authentication import APP_SESSION, AppSessionAuthentication
 from .base import PushMFAAPIView
 from .exceptions import APIError
-from .inputs import body
 from .schema import error_responses, extend_schema
 
 # Longest username / password looked at; longer ones are invalid_credentials without hashing megabytes.
 CREDENTIAL_MAX_LENGTH = 4096
-
-
-def credentials_from(request: Request) -> tuple[str, str]:
-    """``username`` and ``password``: missing or non-string ones are ``400 invalid``."""
-    data = body(request)
-    out = []
-    for name in ("username", "password"):
-        value = data.get(name)
-        if not isinstance(value, str) or not value:
-            raise APIError("invalid", {name: [str(_("This field is required and must be a string."))]}, 400)
-        out.append(value)
-    return out[0], out[1]
 
 
 def invalid_credentials() -> APIError:
@@ -67,7 +55,8 @@ class AppLoginView(PushMFAAPIView):
         tags=["app"],
     )
     def post(self, request: Request) -> Response:
-        username, password = credentials_from(request)
+        data = self.validated(request, ser.AppLoginSerializer)
+        username, password = data["username"], data["password"]
         django_request = request._request
         ip = get_adapter().get_client_ip(django_request)
         login_throttle.check(username, ip)
@@ -76,11 +65,14 @@ class AppLoginView(PushMFAAPIView):
             raise invalid_credentials()
         # A new session from here on; finalize_response saves it and the answer gets its key.
         app_sessions.attach(django_request, app_sessions.new_session(), None)
-        user = authenticate(django_request, username=username, password=password)
-        if user is None:
-            login_throttle.record_failure(username, ip)
-            raise invalid_credentials()
-        login(django_request, user)  # an enrolled user's session becomes MFA pending here
+        # The password step's gate (internal.password_step) hands an enrolled user to this view only
+        # because login() follows: it turns the session into an MFA pending one.
+        with password_login_flow(request):
+            user = authenticate(django_request, username=username, password=password)
+            if user is None:
+                login_throttle.record_failure(username, ip)
+                raise invalid_credentials()
+            login(django_request, user)  # an enrolled user's session becomes MFA pending here
         return Response(login_answer(django_request, user))
 
 

@@ -36,7 +36,7 @@ from ..app_settings import app_settings
 from ..internal import app_sessions, pending
 from ..internal.signing import canonical_message, verify_signature
 from ..models import MFACredential, PushDevice
-from .exceptions import APIError, InvalidSignature, MFARequired, PayloadTooLarge
+from .exceptions import APIError, InvalidSignature, MFARequired, check_body_size
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -137,7 +137,7 @@ class DeviceSignatureAuthentication(BaseAuthentication):
             for target in request_targets(django_request)
         ):
             raise InvalidSignature()
-        self._remember_nonce(device_id, nonce)
+        self._remember_nonce(device_id, nonce, int(ts))
         user = device.credential.user
         return user, device
 
@@ -172,12 +172,7 @@ class DeviceSignatureAuthentication(BaseAuthentication):
 
     @staticmethod
     def _body(request: Any) -> bytes:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > app_settings.MAX_BODY_BYTES:
-            raise PayloadTooLarge()
+        check_body_size(request)
         return request.body or b""
 
     @staticmethod
@@ -195,17 +190,73 @@ class DeviceSignatureAuthentication(BaseAuthentication):
         return device
 
     @staticmethod
-    def _remember_nonce(device_id: uuid.UUID, nonce: str) -> None:
-        """Accept ``nonce`` once per device for twice the skew (the longest a ``ts`` stays valid)."""
+    def _remember_nonce(device_id: uuid.UUID, nonce: str, ts: int) -> None:
+        """Accept ``nonce`` once per device for twice the skew (the longest a ``ts`` stays valid),
+        and only for a request signed after the nonce store's epoch (see :func:`remember_nonce`)."""
         key = NONCE_CACHE_PREFIX + hashlib.sha256(f"{device_id}:{nonce}".encode()).hexdigest()
         try:
-            added = caches[app_settings.CACHE_ALIAS].add(key, 1, timeout=2 * int(app_settings.SIGNATURE_SKEW))
+            added = remember_nonce(key, ts, 2 * int(app_settings.SIGNATURE_SKEW))
         except Exception:
-            # Without the cache a replay cannot be detected: fail closed.
+            added = None
+        if added is None:
+            # Without the cache (raising, or answering nothing under django-redis IGNORE_EXCEPTIONS)
+            # a replay cannot be detected: fail closed.
             logger.warning("pushmfa: nonce cache unavailable; refusing a signed device request", exc_info=True)
             raise APIError("service_unavailable", _("The MFA service is temporarily unavailable."), 503)
         if not added:
             raise InvalidSignature()
+
+
+# The nonce store's epoch: since when it holds every nonce it accepted. A store that lost its data
+# (a Redis restart without persistence) has none; a request signed before the epoch is refused: the
+# lost store may have seen it. On Redis the epoch is the server's start (``INFO`` uptime, read once
+# after a restart), so requests signed after the restart pass however slow their network; on other
+# caches it is the moment the empty store was noticed, less a second for a request in flight.
+NONCE_EPOCH_KEY = "pushmfa:nonce-epoch"
+EPOCH_GRACE = 1
+# KEYS: epoch, nonce. ARGV: the request's ts, the nonce's TTL.
+# Returns 1 (new nonce), 0 (seen nonce), -1 (signed before the epoch) or -2 (no epoch yet).
+NONCE_SCRIPT = """
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then return -2 end
+if tonumber(ARGV[1]) < tonumber(epoch) then return -1 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
+_nonce_script: Any = None
+
+
+def remember_nonce(key: str, ts: int, ttl: int) -> bool | None:
+    """Record nonce ``key`` of a request signed at ``ts``: True when new and signed after the store's
+    epoch, False otherwise, None when the cache answered nothing. One round trip on Redis (two more,
+    once, after the server restarted)."""
+    from ..internal import redis_client
+
+    alias = app_settings.CACHE_ALIAS
+    cache = caches[alias]
+    if redis_client.is_redis_alias(alias):
+        global _nonce_script
+        if _nonce_script is None:
+            from redis.commands.core import Script
+
+            _nonce_script = Script(None, NONCE_SCRIPT.encode())
+        client = redis_client.raw_client(alias)
+        keys = [cache.make_key(NONCE_EPOCH_KEY), cache.make_key(key)]
+        result = int(_nonce_script(keys=keys, args=[ts, ttl], client=client))
+        if result == -2:
+            started = int(time.time()) - int(client.info("server")["uptime_in_seconds"]) - EPOCH_GRACE
+            client.set(keys[0], started, nx=True)
+            result = int(_nonce_script(keys=keys, args=[ts, ttl], client=client))
+        return result == 1
+    epoch = cache.get(NONCE_EPOCH_KEY)
+    if epoch is None:
+        cache.add(NONCE_EPOCH_KEY, int(time.time()) - EPOCH_GRACE, None)
+        epoch = cache.get(NONCE_EPOCH_KEY)
+        if epoch is None:
+            return None
+    if ts < int(epoch):
+        return False
+    return cache.add(key, 1, timeout=ttl)
 
 
 class IsSignedDevice(BasePermission):

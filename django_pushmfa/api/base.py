@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -15,14 +16,14 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from ..app_settings import app_settings
 from ..internal import account, app_sessions
-from ..internal.login import StepDone
+from ..internal.login import finish_step
 from ..models import MFACredential
 from .authentication import AppSessionAuthentication
-from .exceptions import APIError, PayloadTooLarge, exception_handler
+from .exceptions import APIError, check_body_size, exception_handler
 from .permissions import HasPendingLogin, IsFullyAuthenticated, pending_user
 
 try:  # optional: drf-spectacular documents every view (api/schema.py), whatever the site's DRF settings
@@ -36,14 +37,8 @@ class SizeLimitedJSONParser(JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
         request = (parser_context or {}).get("request")
-        length = 0
         if request is not None:
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-        if length > app_settings.MAX_BODY_BYTES:
-            raise PayloadTooLarge()
+            check_body_size(request)
         return super().parse(stream, media_type, parser_context)
 
 
@@ -56,18 +51,32 @@ class PushMFAAPIView(APIView):
     if _SchemaClass is not None:
         schema = _SchemaClass()
 
-    def get_exception_handler(self):  # noqa: ANN201 - DRF signature
+    def get_exception_handler(self):  # DRF signature
         return exception_handler
 
+    def validated(
+        self, request: Request, serializer_class: type[Serializer], context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The body checked by ``serializer_class`` (the one the view documents): ``400 invalid`` else."""
+        serializer = serializer_class(data=request.data, context=context or {})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        """An app client's request (``X-Session-Token``): save its session, put the cookie's back, and
-        hand a successful answer the new token when the session key changed (the MFA step's login),
-        with the site's own tokens when the answer completes the login."""
+        """Every answer is about one user's login or account (pairing tokens, backup codes): no cache may
+        keep a copy (a view that set its own Cache-Control keeps it).
+
+        An app client's request (``X-Session-Token``): save its session, put the cookie's back, and hand
+        a successful answer the new token when the session key changed (the MFA step's login), with the
+        site's own tokens when the answer completes the login."""
         django_request = getattr(request, "_request", request)
         new_token = app_sessions.detach(django_request)
         if new_token and 200 <= response.status_code < 300 and isinstance(getattr(response, "data", None), dict):
             app_sessions.expose(django_request, response.data, new_token)
-        return super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 # Who a session-backed endpoint may be called by: an app client's X-Session-Token (its session in place
@@ -91,8 +100,12 @@ class PendingLoginAPIView(PushMFAAPIView):
         """The user whose login awaits its second factor."""
         return pending_user(request)
 
-    def approved(self, done: StepDone) -> Response:
-        """``200 {"status": "approved", "redirect_url"}`` for a finished step, with its trust cookie."""
+    def finish(
+        self, request: Request, user: Any, method: str, credential: MFACredential, *, remember: bool
+    ) -> Response:
+        """Finish the step with a verified ``credential`` (``internal.login.finish_step``):
+        ``200 {"status": "approved", "redirect_url"}``, with the trust cookie when asked for."""
+        done = finish_step(request._request, user, method, credential=credential, remember=remember)
         response = Response(done.as_json())
         done.apply(response)
         return response

@@ -1,6 +1,6 @@
 """Device endpoints (the phone app) and the account endpoint that issues pairing tokens.
 
-Contract: shared/api-contract.md, "Device endpoints" and ``POST api/devices/pairing/``. Registration
+Contract: docs/api-contract.md, "Device endpoints" and ``POST api/devices/pairing/``. Registration
 is unauthenticated (the pairing token is the credential); every other device endpoint is signed
 (:class:`~django_pushmfa.api.authentication.DeviceSignatureAuthentication`). The views are thin:
 challenges go through the same flows as the HTML pages (``push.internal.challenges``), pairing
@@ -13,6 +13,7 @@ from datetime import UTC
 from typing import Any
 
 from django.db import transaction
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -50,9 +51,7 @@ class RegisterDeviceView(PushMFAAPIView):
         tags=["device"],
     )
     def post(self, request: Request) -> Response:
-        serializer = ser.RegisterDeviceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(request, ser.RegisterDeviceSerializer)
         try:
             device = pairing.redeem_pairing_token(
                 data["pairing_token"],
@@ -60,6 +59,7 @@ class RegisterDeviceView(PushMFAAPIView):
                 push_token=data["push_token"],
                 public_key_der=data["public_key"],
                 name=data["name"],
+                language=data["language"],
                 request=request._request,
             )
         except UnsupportedKey:
@@ -124,9 +124,7 @@ class DeviceRespondView(SignedDeviceView):
     )
     def post(self, request: Request, challenge_id: str) -> Response:
         challenge_flows.require_id(challenge_id)  # a malformed id is 404 before the body is looked at
-        serializer = ser.RespondSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(request, ser.RespondSerializer)
         device: PushDevice = request.auth
         try:
             challenge = challenge_flows.respond(
@@ -150,10 +148,9 @@ class DevicePushTokenView(SignedDeviceView):
         tags=["device"],
     )
     def put(self, request: Request) -> Response:
-        serializer = ser.PushTokenSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         device: PushDevice = request.auth
-        new_token = serializer.validated_data["push_token"]
+        body = self.validated(request, ser.PushTokenSerializer, context={"platform": device.platform})
+        new_token = body["push_token"]
         if new_token != device.push_token or device.token_dead_at is not None:
             now = timezone.now()
             was_dead = device.token_dead_at is not None
@@ -221,3 +218,20 @@ class PairingTokenView(PushMFAAPIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+urlpatterns = [
+    # account endpoint: a pairing token for a new phone
+    path("devices/pairing/", PairingTokenView.as_view(), name="api-devices-pairing"),
+    # device endpoints (registration unauthenticated, the rest signed)
+    path("device/register/", RegisterDeviceView.as_view(), name="api-device-register"),
+    path("device/challenges/", DeviceChallengeListView.as_view(), name="api-device-challenges"),
+    path("device/challenges/<str:challenge_id>/", DeviceChallengeView.as_view(), name="api-device-challenge"),
+    path(
+        "device/challenges/<str:challenge_id>/respond/",
+        DeviceRespondView.as_view(),
+        name="api-device-respond",
+    ),
+    path("device/push-token/", DevicePushTokenView.as_view(), name="api-device-push-token"),
+    path("device/", DeviceView.as_view(), name="api-device"),
+]

@@ -1,6 +1,6 @@
 """Errors on the wire: ``{"detail": "<message>", "code": "<machine code>"}`` with the contract's status.
 
-Set as the exception handler of every view in ``api`` (through ``api.views.PushMFAAPIView``), so a
+Set as the exception handler of every view in ``api`` (through ``api.base.PushMFAAPIView``), so a
 host site's own ``REST_FRAMEWORK`` settings do not change the app's contract.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from .. import exceptions as app_exceptions
+from ..app_settings import app_settings
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -46,6 +47,16 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+def check_body_size(request: Any) -> None:
+    """``413 payload_too_large`` for a body declared over ``PUSHMFA_MAX_BODY_BYTES``, before it is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > app_settings.MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+
+
 # The app's own exceptions, mapped to (status, human message).
 APP_ERRORS: dict[type[app_exceptions.PushMFAError], tuple[int, Any]] = {
     app_exceptions.ChallengeStoreUnavailable: (503, _("The MFA service is temporarily unavailable.")),
@@ -56,6 +67,9 @@ APP_ERRORS: dict[type[app_exceptions.PushMFAError], tuple[int, Any]] = {
     app_exceptions.NoPushDevice: (409, _("No push device is registered.")),
     app_exceptions.PushSuspended: (423, _("Push is suspended for this account; use another method.")),
     app_exceptions.RateLimited: (429, _("Too many attempts. Try again later.")),
+    app_exceptions.CodesLocked: (
+        403, _("Codes are locked after too many wrong ones; use another method or ask for a reset.")
+    ),
     app_exceptions.InvalidCode: (400, _("The code is not valid.")),
     app_exceptions.InvalidPairingToken: (400, _("The pairing token is unknown, used or expired.")),
     app_exceptions.MFANotInProgress: (403, _("No login is in progress in this session.")),
@@ -124,13 +138,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers["Retry-After"] = str(max(1, int(api_exc.wait + 0.999)))
     if isinstance(api_exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         request = context.get("request")
-        authenticator = getattr(request, "_authenticator", None) if request is not None else None
         view = context.get("view")
-        header = None
         if view is not None and hasattr(view, "get_authenticate_header") and request is not None:
             header = view.get_authenticate_header(request)
-        if header:
-            headers["WWW-Authenticate"] = header
-        elif authenticator is None and api_exc.status_code == 401:
-            pass
+            if header:
+                headers["WWW-Authenticate"] = header
     return Response(data, status=api_exc.status_code, headers=headers)

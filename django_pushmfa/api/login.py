@@ -11,11 +11,9 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..internal import login as login_flow
 from ..internal import methods
 from . import serializers as ser
 from .base import PendingLoginAPIView
-from .inputs import code_from, remember_from
 from .schema import error_responses, extend_schema
 
 
@@ -42,11 +40,10 @@ class CodeVerifyView(PendingLoginAPIView):
     method = ""
 
     def post(self, request: Request) -> Response:
-        code, remember = code_from(request), remember_from(request)
+        data = self.validated(request, ser.CodeSerializer)
         user = self.pending_user(request)
-        credential = methods.REGISTRY[self.method].verify_code(request._request, user, code)
-        done = login_flow.finish_step(request._request, user, self.method, credential=credential, remember=remember)
-        return self.approved(done)
+        credential = methods.REGISTRY[self.method].verify_code(request._request, user, data["code"])
+        return self.finish(request, user, self.method, credential, remember=data["remember_browser"])
 
 
 def code_verify_view(method: str, operation_id: str, summary: str) -> Any:

@@ -54,11 +54,11 @@ SCHEMA_SETTINGS: dict[str, Any] = {
     "SCHEMA_PATH_PREFIX_TRIM": False,
 }
 
-# The contract's error codes, by status (shared/api-contract.md, "Errors"), plus DRF's generic ones.
+# The contract's error codes, by status (docs/api-contract.md, "Errors"), plus DRF's generic ones.
 ERROR_CODES: dict[int, tuple[str, ...]] = {
     400: ("invalid", "parse_error", "invalid_code", "invalid_pairing_token", "invalid_credentials"),
     401: ("not_authenticated", "invalid_signature"),
-    403: ("mfa_required", "mfa_not_in_progress", "not_authenticated", "csrf_failed"),
+    403: ("mfa_required", "mfa_not_in_progress", "not_authenticated", "csrf_failed", "method_not_available"),
     404: ("not_found",),
     409: ("no_push_device", "challenge_resolved", "wrong_number"),
     410: ("challenge_expired",),

@@ -1,10 +1,18 @@
-"""The API's shared request and response shapes (OpenAPI document); each method adds its own in
-``<method>/serializers.py``."""
+"""The API's shared request and response shapes; each method adds its own in ``<method>/serializers.py``.
+
+Request serializers validate what the views read (``PushMFAAPIView.validated``) and document it in
+the OpenAPI schema: one input style for every endpoint. What a value means (whether a code is
+right) is the flow's business: a code of the wrong type is ``400 invalid``, a wrong code
+``400 invalid_code``.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 from rest_framework import serializers
 
 from ..internal.methods import NAMES
+from .fields import CodeField, LabelField, StrictBooleanField, StrictCharField
 
 
 class MethodSerializer(serializers.Serializer):
@@ -17,11 +25,17 @@ class MethodListSerializer(serializers.Serializer):
     methods = MethodSerializer(many=True, help_text="Primary first, then PUSHMFA_METHOD_PRIORITY.")
 
 
-class CodeSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="The code as typed; spaces (and for backup codes dashes) are ignored.")
-    remember_browser = serializers.BooleanField(
-        required=False, default=False, help_text='Extension: set the "trust this browser" cookie (when enabled).'
+class RememberSerializer(serializers.Serializer):
+    remember_browser = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text='Extension: set the "trust this browser" cookie when the step completes '
+        "(only when PUSHMFA_TRUST_BROWSER_DAYS > 0).",
     )
+
+
+class CodeSerializer(RememberSerializer):
+    code = CodeField(help_text="The code as typed; spaces (and for backup codes dashes) are ignored.")
 
 
 class ApprovedSerializer(serializers.Serializer):
@@ -36,8 +50,8 @@ class ApprovedSerializer(serializers.Serializer):
 
 
 class AppLoginSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
+    username = StrictCharField(trim_whitespace=False)
+    password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
 
 
 class AppLoginResultSerializer(serializers.Serializer):
@@ -64,3 +78,67 @@ class CredentialSerializer(serializers.Serializer):
 
 class CredentialListSerializer(serializers.Serializer):
     credentials = CredentialSerializer(many=True)
+
+
+# --- push: request and response shapes of the browser's push endpoints (OpenAPI document).
+class PushStartSerializer(serializers.Serializer):
+    challenge_id = serializers.UUIDField()
+    display_number = serializers.CharField(help_text="Show it large: the phone asks the user to pick it.")
+    expires_at = serializers.DateTimeField()
+    poll_url = serializers.CharField(help_text="Absolute path of the poll endpoint for this challenge.")
+
+
+class PushPollQuerySerializer(serializers.Serializer):
+    wait = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Seconds to wait for a change (long poll); larger than 30 counts as 30.",
+    )
+
+
+class PushPollSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending", "approved", "denied", "expired", "consumed"])
+    redirect_url = serializers.CharField(
+        required=False, help_text="Only on the first 'approved' answer: where the logged-in browser goes next."
+    )
+
+
+# --- totp: request and response shapes of the TOTP account endpoints (validated and documented).
+class TOTPSetupSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32 seed, shown during setup only.")
+    otpauth_uri = serializers.CharField()
+
+
+class TOTPConfirmSerializer(serializers.Serializer):
+    code = CodeField()
+    label = LabelField()
+
+
+# --- backup_codes: response shape of the backup-code account endpoint (OpenAPI document).
+class BackupCodesSerializer(serializers.Serializer):
+    codes = serializers.ListField(child=serializers.CharField(), help_text="Shown once; 4 groups of 4 characters.")
+
+
+# --- webauthn: request and response shapes of the WebAuthn endpoints (validated and documented).
+class WebAuthnOptionsSerializer(serializers.Serializer):
+    """Free-form: the WebAuthn options in their JSON form (base64url for binary values)."""
+
+    challenge = serializers.CharField()
+
+
+class RegistrationBeginSerializer(serializers.Serializer):
+    passkey = StrictBooleanField(
+        required=False, default=False, help_text="Extension: a passkey (resident key, user verification required)."
+    )
+
+
+class WebAuthnCredentialSerializer(RememberSerializer):
+    """``{"credential": {...}, "label"?, "remember_browser"?}``, or the credential posted as the body itself."""
+
+    credential = serializers.DictField(help_text="PublicKeyCredential JSON (may also be posted as the body itself).")
+    label = LabelField()
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and "credential" not in data:
+            data = {"credential": data, **{k: data[k] for k in ("label", "remember_browser") if k in data}}
+        return super().to_internal_value(data)

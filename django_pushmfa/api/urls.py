@@ -1,7 +1,7 @@
 """URLs of the JSON API that belong to no single method (see docs/api-contract.md).
 
-The top ``urls.py`` composes them with each enabled method's ``api_urlpatterns``, then
-:data:`fallback_urlpatterns` last.
+The top ``urls.py`` composes them with each enabled method's endpoints (``api/<method>.py``, each
+with its ``urlpatterns``), then :data:`fallback_urlpatterns` last.
 """
 from __future__ import annotations
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
 from ..app_settings import app_settings
 from ..models import MFACredential
+from ..views.layout import render_page
 from .internal import auth, flows
 
 
@@ -37,4 +37,4 @@ class BackupCodesPageView(LoginRequiredMixin, View):
             "warn": has_set and remaining <= int(app_settings.BACKUP_CODE_WARN_REMAINING),
             "count": int(app_settings.BACKUP_CODE_COUNT),
         }
-        return render(request, self.template_name, context)
+        return render_page(request, self.template_name, context)

@@ -29,6 +29,11 @@ class CredentialSummary:
     can_be_primary: bool
     remaining_codes: int | None = None  # backup codes only
 
+    @property
+    def method_label(self) -> str:
+        """The method's type in words ("Push notification", "Security key or passkey"...)."""
+        return str(REGISTRY[self.method].label if self.method in REGISTRY else self.method)
+
     def as_json(self) -> dict[str, Any]:
         data = {
             "id": self.id,
@@ -58,15 +63,11 @@ def list_credentials(user: Any) -> list[CredentialSummary]:
     summaries = []
     for credential in credentials:
         method = name_of(credential.method)
-        label = credential.label
-        if not label and method == "push":
-            device = getattr(credential, "push_device", None)
-            label = getattr(device, "name", "") or ""
         summaries.append(
             CredentialSummary(
                 id=str(credential.pk),
                 method=method,
-                label=label or str(REGISTRY[method].label if method in REGISTRY else credential.get_method_display()),
+                label=display_label(credential),
                 is_primary=credential.is_primary,
                 created_at=credential.created_at,
                 last_used_at=credential.last_used_at,
@@ -75,6 +76,16 @@ def list_credentials(user: Any) -> list[CredentialSummary]:
             )
         )
     return summaries
+
+
+def display_label(credential: MFACredential) -> str:
+    """The name the owner knows a credential by: its label, a paired phone's name, else its type."""
+    method = name_of(credential.method)
+    label = credential.label
+    if not label and method == "push":
+        device = getattr(credential, "push_device", None)
+        label = getattr(device, "name", "") or ""
+    return label or str(REGISTRY[method].label if method in REGISTRY else credential.get_method_display())
 
 
 def get_own_credential(user: Any, credential_id: str) -> MFACredential:

@@ -21,10 +21,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 
 from .. import signals
+from ..app_settings import app_settings
 from ..exceptions import MFANotInProgress
 from ..models import MFACredential, SecurityEvent
 from ..services import has_active_mfa, record_event
-from . import pending, trust
+from . import password_step, pending, trust
 
 ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
 # Session key: the browser asked to be remembered when its deferred step (a push) completes.
@@ -47,6 +48,9 @@ def backend_requires_mfa(backend_path: str | None) -> bool:
 
 def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """``user_logged_in`` receiver: turn a password login of an enrolled user into a pending one."""
+    http_request = password_step.http_request_of(request)
+    if http_request is not None and getattr(http_request, password_step.PASSWORD_STEP_ATTR, None) == str(user.pk):
+        delattr(http_request, password_step.PASSWORD_STEP_ATTR)  # the login() the password step promised
     if request is None or getattr(request, COMPLETING_ATTR, False) or not hasattr(request, "session"):
         return
     backend_path = request.session.get(BACKEND_SESSION_KEY)
@@ -59,7 +63,9 @@ def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwarg
 
 def needs_mfa_step(request: HttpRequest, user: Any) -> bool:
     """True when this password login must wait for a second factor."""
-    if not has_active_mfa(user):
+    # authenticate() already asked (same request, same user instance): no second query.
+    enrolled = getattr(user, password_step.ENROLLED_ATTR, None)
+    if not (has_active_mfa(user) if enrolled is None else enrolled):
         from ..adapter import get_adapter
 
         if get_adapter().is_mfa_required(user):
@@ -103,6 +109,23 @@ def set_remember_choice(request: HttpRequest, remember: bool) -> None:
         request.session[REMEMBER_KEY] = remember
 
 
+def remembered_choice(request: HttpRequest) -> bool:
+    """The "trust this browser" choice kept for a step that completes later; call before the login.
+
+    Kept when the step started, or ticked on the page while a push poll waited: the page then posted
+    it to the MFA page, which stored it after this request had loaded the session, so the stored
+    session is read again (one read, only where the feature is on and nothing was kept).
+    """
+    if request.session.get(REMEMBER_KEY, False):
+        return True
+    key = request.session.session_key
+    if int(app_settings.TRUST_BROWSER_DAYS) <= 0 or not key:
+        return False
+    from importlib import import_module
+
+    return bool(import_module(settings.SESSION_ENGINE).SessionStore(key).get(REMEMBER_KEY, False))
+
+
 def finish_step(
     request: HttpRequest,
     user: Any,
@@ -137,7 +160,7 @@ def finish_step(
     if state is not None and str(user.pk) != state.user_id:
         raise PermissionError("finish_step() called for a user other than the pending one.")
     if remember is None:
-        remember = bool(request.session.get(REMEMBER_KEY, False))
+        remember = remembered_choice(request)
     next_url = safe_next_url(request, state.next_url if state else None)
     backend = state.backend if state else getattr(user, "backend", None)
     cookie = None

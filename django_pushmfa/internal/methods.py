@@ -1,7 +1,7 @@
 """The methods: one registry of what exists, and the chooser of which a user's MFA step offers.
 
 :data:`REGISTRY` names every method the app knows once (its wire name, its model name, its label,
-its package); ``PUSHMFA_METHODS`` says which of them exist on this site (allauth's
+the modules of its endpoints and pages); ``PUSHMFA_METHODS`` says which of them exist on this site (allauth's
 ``MFA_SUPPORTED_TYPES``): only those get URLs, pages and a place in the chooser.
 
 The chooser follows the seed's ``getMFAChallengeOptions``: the user's active credentials, the
@@ -30,7 +30,8 @@ class Method:
     name: str
     model: str  # MFACredential.Method
     label: Promise
-    package: str  # holds urls.py (``urlpatterns`` pages, ``api_urlpatterns`` endpoints)
+    api: str  # the module of its JSON endpoints (``urlpatterns``, mounted under ``api/``)
+    pages: str = ""  # the module of its pages (``urlpatterns``), if it has any of its own
     authenticates: bool = True  # False: a way back in (backup codes), offered only beside another
     code_flow: str = ""  # a typed-code method: the flows module whose verify_login(request, user, code) checks it
 
@@ -42,20 +43,28 @@ class Method:
 REGISTRY: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("push", MFACredential.Method.PUSH, _("Push notification"), "django_pushmfa.push"),
+        Method("push", MFACredential.Method.PUSH, _("Push notification"), api="django_pushmfa.api.push"),
         Method(
             "totp",
             MFACredential.Method.TOTP,
             _("Authenticator app code"),
-            "django_pushmfa.totp",
+            api="django_pushmfa.api.totp",
+            pages="django_pushmfa.totp.urls",
             code_flow="django_pushmfa.totp.internal.flows",
         ),
-        Method("webauthn", MFACredential.Method.WEBAUTHN, _("Security key or passkey"), "django_pushmfa.webauthn"),
+        Method(
+            "webauthn",
+            MFACredential.Method.WEBAUTHN,
+            _("Security key or passkey"),
+            api="django_pushmfa.api.webauthn",
+            pages="django_pushmfa.webauthn.urls",
+        ),
         Method(
             "backup_code",
             MFACredential.Method.BACKUP_CODES,
             _("Backup code"),
-            "django_pushmfa.backup_codes",
+            api="django_pushmfa.api.backup_codes",
+            pages="django_pushmfa.backup_codes.urls",
             authenticates=False,
             code_flow="django_pushmfa.backup_codes.internal.flows",
         ),

@@ -96,6 +96,7 @@ def redeem_pairing_token(
     push_token: str,
     public_key_der: bytes,
     name: str = "",
+    language: str = "",
     request: HttpRequest | None = None,
 ) -> PushDevice:
     """Turn a pairing token into a push device of its user. Raises ``InvalidPairingToken``.
@@ -103,17 +104,14 @@ def redeem_pairing_token(
     The token must exist, be unused and unexpired; it is spent by a single
     ``UPDATE ... WHERE used_at IS NULL AND expires_at > now`` so concurrent redemptions of one token
     produce exactly one device. ``public_key_der`` must be an ECDSA P-256 or Ed25519
-    SubjectPublicKeyInfo (else :class:`~django_pushmfa.internal.signing.UnsupportedKey`, raised before
-    the token is touched, so a bad key never burns a token); it is stored in canonical form.
+    SubjectPublicKeyInfo (else :class:`~django_pushmfa.internal.signing.UnsupportedKey`; a malformed
+    key is refused before the token is looked at, a key already registered only after the token
+    proved valid, and neither burns the token); it is stored in canonical form.
     ``platform`` and ``push_token`` are validated by the caller (the API serializer).
     Records ``device_registered`` (plus ``credential_added``) and sends the "credential added"
     signal and alert once the transaction commits.
     """
     key_type, public_key_der = parse_public_key(public_key_der)
-    # The device id is not among the signed bytes, so one key must never serve two active devices:
-    # a request signed for one could otherwise be replayed as the other (see docs/device-api.md).
-    if PushDevice.objects.filter(public_key=public_key_der, credential__revoked_at__isnull=True).exists():
-        raise UnsupportedKey("this key is already registered; generate a new key for each pairing")
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidPairingToken()
     token_hash = hash_token(token)
@@ -124,6 +122,12 @@ def redeem_pairing_token(
         )
         if spent != 1:
             raise InvalidPairingToken()
+        # Only a holder of a valid token learns whether the key is registered (no oracle for
+        # anybody else); the exception rolls the token's UPDATE back, so it is not burnt.
+        # The device id is not among the signed bytes, so one key must never serve two active devices:
+        # a request signed for one could otherwise be replayed as the other (see docs/device-api.md).
+        if PushDevice.objects.filter(public_key=public_key_der, credential__revoked_at__isnull=True).exists():
+            raise UnsupportedKey("this key is already registered; generate a new key for each pairing")
         pairing = PairingToken.objects.select_related("user").get(token_hash=token_hash)
         user = pairing.user
         if not getattr(user, "is_active", True):
@@ -138,6 +142,7 @@ def redeem_pairing_token(
             public_key=public_key_der,
             key_type=key_type,
             name=name,
+            language=language,
             last_seen_at=now,
         )
         services.record_event(

@@ -1,11 +1,12 @@
 """The "MFA pending" state: what the session holds between the password step and the MFA step.
 
 How the step is inserted into every login: :class:`~django_pushmfa.auth_backends.MFABackendMixin`
-marks the backend, and a ``user_logged_in`` receiver (connected in ``auth_backends``) undoes the login
+marks the backend, and a ``user_logged_in`` receiver (``internal.login.insert_mfa_step``) undoes the login
 that ``django.contrib.auth.login()`` just made whenever the user holds an active MFA credential: the
 auth keys leave the session, ``request.user`` becomes anonymous again, and the session keeps only
 this pending state. Every view therefore sees an anonymous user until ``internal.login.finish_step`` runs
-``login()`` again (rotating the session key) once a second factor verified.
+``login()`` again (rotating the session key) once a second factor verified. The state is bound to
+the user's password hash: a password change ends a step in progress.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ..app_settings import app_settings
 
@@ -23,6 +25,11 @@ PENDING_KEY = "pushmfa_pending"
 # A random value bound to this browser's session; it survives the key rotation of login().
 BINDING_KEY = "pushmfa_binding"
 METHOD_KEY = "pushmfa_method"
+# Set once the "second step failed" alert went out for the login in progress (one email per login).
+ALERTED_KEY = "pushmfa_second_step_alerted"
+
+
+PASSWORD_SALT = "django_pushmfa.pending.password"
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class PendingLogin:
     backend: str
     started_at: float
     next_url: str
+    password_binding: str = ""
 
     @property
     def expires_at(self) -> float:
@@ -44,8 +52,16 @@ class PendingLogin:
             return None
         if not getattr(user, "is_active", True):
             return None
+        # Bound to the password hash, as Django binds sessions: a password change ends the step.
+        if not constant_time_compare(self.password_binding, password_binding(user)):
+            return None
         user.backend = self.backend
         return user
+
+
+def password_binding(user: Any) -> str:
+    """A keyed digest of ``user``'s password hash (never the hash itself in the session)."""
+    return salted_hmac(PASSWORD_SALT, getattr(user, "password", "") or "", algorithm="sha256").hexdigest()
 
 
 def session_binding(request: HttpRequest) -> str:
@@ -62,12 +78,19 @@ def begin(request: HttpRequest, user: Any, backend: str, next_url: str = "") -> 
     for key in (SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY):
         request.session.pop(key, None)
     request.session[BINDING_KEY] = secrets.token_urlsafe(24)
-    state = {"user_id": str(user.pk), "backend": backend, "started_at": time.time(), "next": next_url}
+    request.session.pop(ALERTED_KEY, None)
+    state = {
+        "user_id": str(user.pk),
+        "backend": backend,
+        "started_at": time.time(),
+        "next": next_url,
+        "pw": password_binding(user),
+    }
     request.session[PENDING_KEY] = state
     from django.contrib.auth.models import AnonymousUser
 
     request.user = AnonymousUser()
-    return PendingLogin(state["user_id"], backend, state["started_at"], next_url)
+    return PendingLogin(state["user_id"], backend, state["started_at"], next_url, state["pw"])
 
 
 def get(request: HttpRequest) -> PendingLogin | None:
@@ -80,7 +103,11 @@ def get(request: HttpRequest) -> PendingLogin | None:
         return None
     try:
         pending = PendingLogin(
-            str(state["user_id"]), str(state["backend"]), float(state["started_at"]), str(state.get("next") or "")
+            str(state["user_id"]),
+            str(state["backend"]),
+            float(state["started_at"]),
+            str(state.get("next") or ""),
+            str(state.get("pw") or ""),
         )
     except (KeyError, TypeError, ValueError):
         clear(request)

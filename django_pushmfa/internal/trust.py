@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -58,9 +59,10 @@ class Cookie:
             app_settings.TRUST_COOKIE_NAME,
             self.value,
             max_age=self.max_age,
+            domain=settings.SESSION_COOKIE_DOMAIN,
             secure=self.secure,
             httponly=True,
-            samesite="Lax",
+            samesite=cookie_samesite(),
         )
 
 
@@ -69,4 +71,12 @@ def cookie_for(request: HttpRequest, user: Any) -> Cookie | None:
     if max_age() <= 0:
         return None
     value = signing.dumps({"u": str(user.pk), "f": security_fingerprint(user)}, salt=SALT)
-    return Cookie(value, max_age(), request.is_secure())
+    # Like the session cookie: behind a TLS proxy without SECURE_PROXY_SSL_HEADER the request looks
+    # like plain HTTP, yet SESSION_COOKIE_SECURE says the site is served over HTTPS.
+    return Cookie(value, max_age(), bool(settings.SESSION_COOKIE_SECURE) or request.is_secure())
+
+
+def cookie_samesite() -> str:
+    """The session cookie's ``SameSite`` when it is "Strict", else "Lax": never looser than Lax
+    (the cookie is only needed on the site's own login pages)."""
+    return "Strict" if str(settings.SESSION_COOKIE_SAMESITE or "").lower() == "strict" else "Lax"

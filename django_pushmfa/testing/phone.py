@@ -84,9 +84,10 @@ class PhoneKey:
 
     def sign(self, message: bytes) -> bytes:
         """P-256: DER-encoded ECDSA over SHA-256 of ``message``; Ed25519: the 64-byte signature."""
-        if self.key_type == "p256":
-            return self._private_key.sign(message, ec.ECDSA(hashes.SHA256()))
-        return self._private_key.sign(message)
+        key = self._private_key
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(message, ec.ECDSA(hashes.SHA256()))
+        return key.sign(message)
 
     def to_pem(self) -> str:
         """The private key as unencrypted PKCS#8 PEM, for a simulator that must keep it. Secret!"""
@@ -280,15 +281,19 @@ class PhoneClient:
         return response.json()
 
     # --- the endpoints -------------------------------------------------------------------------
-    def register(self, pairing_token: str, platform: str, push_token: str, name: str = "") -> str:
-        """``POST device/register/`` (unsigned). Stores and returns the new ``device_id``."""
+    def register(self, pairing_token: str, platform: str, push_token: str | None = None, name: str = "") -> str:
+        """``POST device/register/`` (unsigned). Stores and returns the new ``device_id``.
+
+        ``platform``: ``fcm``, ``apns``, ``unifiedpush`` (``push_token`` is the distributor's endpoint
+        URL) or ``none`` (no ``push_token``: the app polls ``challenges()``)."""
         payload = {
             "pairing_token": pairing_token,
             "platform": platform,
-            "push_token": push_token,
             "public_key": self.key.public_key_b64(),
             "name": name,
         }
+        if push_token is not None:
+            payload["push_token"] = push_token
         data = self._call("POST", "device/register/", payload, sign=False)
         self.device_id = data["device_id"]
         return self.device_id

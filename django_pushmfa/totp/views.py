@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from ..exceptions import ChallengeStoreUnavailable, InvalidCode, RateLimited
 from ..internal.qr import qr_svg
+from ..views.layout import render_page
 from .forms import TOTPConfirmForm
 from .internal import flows
 
@@ -51,7 +52,7 @@ class TOTPSetupPageView(LoginRequiredMixin, View):
                 return redirect("pushmfa:account")
         return self.render(request, setup, form, status=400)
 
-    def render(self, request: HttpRequest, setup: flows.PendingSetup, form: TOTPConfirmForm, status: int = 200):  # noqa: ANN201
+    def render(self, request: HttpRequest, setup: flows.PendingSetup, form: TOTPConfirmForm, status: int = 200):
         context = {
             "form": form,
             "secret": setup.secret,
@@ -61,4 +62,4 @@ class TOTPSetupPageView(LoginRequiredMixin, View):
             "qr_svg": mark_safe(qr_svg(setup.otpauth_uri)),  # noqa: S308
             "issuer": flows.issuer(request),
         }
-        return render(request, self.template_name, context, status=status)
+        return render_page(request, self.template_name, context, status=status)

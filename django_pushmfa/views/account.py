@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http.response import HttpResponseBase
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
@@ -24,6 +26,7 @@ from ..internal import account, pending
 from ..internal.qr import qr_svg
 from ..services import has_active_mfa
 from .common import optional_url
+from .layout import render_page
 
 
 def _flash(request: HttpRequest, level: str, text: str) -> None:
@@ -40,7 +43,7 @@ class AccountView(View):
 
     template_name = "pushmfa/account.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if pending.get(request) is not None:
             return HttpResponseRedirect(reverse("pushmfa:authenticate"))
         if not request.user.is_authenticated:
@@ -57,8 +60,8 @@ class AccountView(View):
             return self.pair(request)
         try:
             if action == "revoke":
-                account.revoke_own_credential(request, credential_id)
-                _flash(request, "success", _("The method was removed."))
+                removed = account.revoke_own_credential(request, credential_id)
+                _flash(request, "success", _("“%(name)s” was removed.") % {"name": account.display_label(removed)})
             elif action == "primary":
                 try:
                     account.make_primary(request, credential_id)
@@ -97,9 +100,10 @@ class AccountView(View):
             "mfa_required": get_adapter().is_mfa_required(user),
             "enroll_links": enrollment_links(credentials),
             "account_url": reverse("pushmfa:account"),
-            "pushmfa_site_name": get_adapter().get_site_name(request),
+            "back_url": resolve_url(settings.LOGIN_REDIRECT_URL),
+            "credentials_api_url": optional_url("pushmfa:api-credentials"),
         }
-        return render(request, self.template_name, context, status=status)
+        return render_page(request, self.template_name, context, status=status)
 
 
 def pairing_available() -> bool:

@@ -11,7 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render, resolve_url
+from django.http.response import HttpResponseBase
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,14 +22,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from .. import exceptions
-from ..adapter import get_adapter
 from ..app_settings import app_settings
 from ..internal import login as login_flow
 from ..internal import methods, pending
 from ..internal.methods import MethodOption, get_mfa_options
+from ..push.internal import challenges as push_challenges
 from ..push.internal import flows as push_flows
+from ..push.internal.outcome import denial_reason
 from ..push.store.base import iso
 from .common import optional_url
+from .layout import render_page
 
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
@@ -38,7 +41,7 @@ class AuthenticateView(View):
 
     template_name = "pushmfa/authenticate.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.state = pending.get(request)
         self.user = self.state.get_user() if self.state is not None else None
         if self.user is None:
@@ -73,11 +76,13 @@ class AuthenticateView(View):
             return self.verify_code(request, method)
         if action == "push":
             return self.start_push(request)
+        if action == "remember":
+            return self.set_remember(request)
         return self.render_step(request, status=400)
 
     def verify_code(self, request: HttpRequest, code_method: methods.Method) -> HttpResponse:
         method = code_method.name
-        if not any(option.method == method for option in self.options()):
+        if not any(option.method == method for option in self.method_options()):
             return self.render_step(request, method=method, status=400)
         code = request.POST.get("code", "")
         try:
@@ -87,11 +92,25 @@ class AuthenticateView(View):
             response = self.render_step(request, method=method, errors={method: error}, status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
+        except exceptions.CodesLocked:
+            error = _("Codes are locked after too many wrong ones. Use another method, or ask for a reset.")
+            return self.render_step(request, method=method, errors={method: error}, status=403)
         except exceptions.InvalidCode:
             error = _("That code is not valid. Check it and try again.")
-            return self.render_step(request, method=method, errors={method: error}, status=400)
+            # The mistyped code stays in the field, selected, to be corrected rather than retyped.
+            return self.render_step(
+                request, method=method, errors={method: error}, status=400, submitted_code=code.strip()[:64]
+            )
         remember = request.POST.get("remember") == "on"
         return finished(login_flow.finish_step(request, self.user, method, credential=credential, remember=remember))
+
+    def set_remember(self, request: HttpRequest) -> HttpResponse:
+        """"Trust this browser" ticked or unticked while a push waits (the page's script posts it):
+        the poll that sees the approval reads it from the session."""
+        login_flow.set_remember_choice(
+            request, request.POST.get("remember") == "on" and int(app_settings.TRUST_BROWSER_DAYS) > 0
+        )
+        return HttpResponse(status=204)
 
     # --- push without JavaScript ---------------------------------------------------------------
     def start_push(self, request: HttpRequest) -> HttpResponse:
@@ -114,7 +133,7 @@ class AuthenticateView(View):
         return self.render_step(request, method="push", challenge=result.challenge)
 
     # --- rendering -------------------------------------------------------------------------------
-    def options(self) -> list[MethodOption]:
+    def method_options(self) -> list[MethodOption]:
         if not hasattr(self, "_options"):
             self._options = get_mfa_options(self.user)
         return self._options
@@ -127,8 +146,9 @@ class AuthenticateView(View):
         errors: dict[str, str] | None = None,
         challenge: Any = None,
         status: int = 200,
+        submitted_code: str = "",
     ) -> HttpResponse:
-        options = self.options()
+        options = self.method_options()
         available = [o.method for o in options]
         chosen = method or request.GET.get("method") or ""
         if chosen not in available:
@@ -140,6 +160,9 @@ class AuthenticateView(View):
             "errors": errors or {},
             "challenge": challenge,
             "challenge_expires_at": iso(challenge.expires_at) if challenge is not None else "",
+            "denial_reason": denial_reason(challenge) if getattr(challenge, "status", "") == "denied" else None,
+            "submitted_code": submitted_code,
+            "remember": request.GET.get("remember") == "1",
             "refresh_seconds": 3,
             "trust_days": int(app_settings.TRUST_BROWSER_DAYS),
             "authenticate_url": reverse("pushmfa:authenticate"),
@@ -147,9 +170,9 @@ class AuthenticateView(View):
             "webauthn_begin_url": optional_url("pushmfa:api-webauthn-begin"),
             "webauthn_complete_url": optional_url("pushmfa:api-webauthn-complete"),
             "no_methods": not options,
-            "pushmfa_site_name": get_adapter().get_site_name(request),
+            "push_polls_only": chosen == "push" and push_challenges.polls_only(self.user),
         }
-        return render(request, self.template_name, context, status=status)
+        return render_page(request, self.template_name, context, status=status)
 
 
 def finished(done: login_flow.StepDone) -> HttpResponse:

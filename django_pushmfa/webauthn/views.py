@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from ..views.layout import render_page
 from .internal import auth
 
 
@@ -28,4 +28,4 @@ class WebAuthnRegisterPageView(LoginRequiredMixin, View):
             "complete_url": reverse("pushmfa:api-webauthn-register-complete"),
             "success_url": reverse("pushmfa:account"),
         }
-        return render(request, self.template_name, context)
+        return render_page(request, self.template_name, context)

@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from django_pushmfa.app_settings import app_settings
+from django_pushmfa.adapter import get_adapter
 
 
 def site(request: HttpRequest) -> dict:
     return {
-        "brand_name": getattr(settings, "PUSHMFA_SITE_NAME", "Acme Workspace"),
-        "simulator_enabled": app_settings.PHONE_SIMULATOR_ENABLED,
+        # The one source of the site's name (PUSHMFA_SITE_NAME here), as on the MFA pages.
+        "brand_name": get_adapter().get_site_name(request),
+        "simulator_enabled": settings.DEMO_PHONE_SIMULATOR,
     }

@@ -1,6 +1,8 @@
 """"Reset MFA" through the admin: its own permission, a reason, never on oneself, always recorded."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -85,3 +87,10 @@ def test_unknown_or_malformed_user_is_404(staff_client, bad_id):
 def test_reset_link_on_the_credential_page_but_not_for_ones_own(staff_client, staff, enrolled):
     page = staff_client.get(reverse("admin:pushmfa_mfacredential_change", args=[enrolled.push.pk]))
     assert reset_url(enrolled.user).encode() in page.content
+
+
+def test_reset_page_says_each_method_once(staff_client, enrolled):
+    html = staff_client.get(reverse("admin:pushmfa_mfacredential_reset", args=[enrolled.user.pk])).content.decode()
+    items = re.findall(r"<li data-pushmfa-reset-item>(.*?)</li>", html)
+    assert items == ["Phone — Push notification (FCM, Pixel 8)", "Authenticator — Authenticator app",
+                     "YubiKey — Security key or passkey (Security key)", "Backup codes"]

@@ -168,4 +168,4 @@ def test_signed_cookie_sessions_are_flagged(settings):
 
     assert check_app_client_sessions() == []
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-    assert [m.id for m in check_app_client_sessions()] == ["pushmfa.W010"]
+    assert [m.id for m in check_app_client_sessions()] == ["pushmfa.W014"]

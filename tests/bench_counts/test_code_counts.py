@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 
 # Statements (work, not transaction control) of one approved verify. Before item 5, on PostgreSQL and
 # SQLite alike: totp 14 (the flow's own UPDATE of last_used_at and its refresh_from_db SELECT),
-# backup_code 16 (the flow's own UPDATE).
-CEILINGS = {"totp": 12, "backup_code": 15}
+# backup_code 16 (the flow's own UPDATE). Item 5 took them to 12 and 15; the failure ceiling (issue 11)
+# adds one indexed read of the user's latest lock/completion event before a code is looked at.
+CEILINGS = {"totp": 13, "backup_code": 16}
 
 
 def _pending_browser(user, password):

@@ -104,7 +104,7 @@ def test_totp_setup_and_confirm(make_user, signed_in, pending):
     wrong = "000000" if not totp.verify("000000", valid_window=2) else "999999"
     assert_error(account.api("POST", "api/totp/confirm/", {"code": wrong}), 400, "invalid_code")
     assert account.api("GET", "api/credentials/").json() == {"credentials": []}
-    confirm = account.api("POST", "api/totp/confirm/", {"code": totp.now()})
+    confirm = account.api("POST", "api/totp/confirm/", {"code": totp.at(time.time() - 30)})  # the previous step
     assert confirm.status_code == 201, confirm.text
     listed = account.api("GET", "api/credentials/").json()["credentials"]
     assert [c["method"] for c in listed] == ["totp"]
@@ -114,8 +114,8 @@ def test_totp_setup_and_confirm(make_user, signed_in, pending):
     browser = pending(user)
     assert browser.page("/private/").status_code == 302
     assert [m["method"] for m in browser.api("GET", "api/methods/").json()["methods"]] == ["totp"]
-    # the confirming code's time step is spent; the next step's code is within the default tolerance
-    next_code = totp.at(time.time() + 30)
+    # the confirming code's (previous) time step is spent; the current step's code is newer
+    next_code = totp.now()
     verify = browser.api("POST", "api/totp/verify/", {"code": next_code})
     assert verify.status_code == 200, verify.text
     result = verify.json()

@@ -224,7 +224,7 @@ def test_denied_poll(push_user, pending):
     push = start_push(browser)
     assert phone.respond(push["challenge_id"], "deny").json() == {"status": "denied"}
     body = poll(browser, push).json()
-    assert body == {"status": "denied"}
+    assert body == {"status": "denied", "reason": "denied"}
     assert browser.page("/private/").status_code == 302
 
 

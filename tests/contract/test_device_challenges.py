@@ -135,7 +135,7 @@ def test_wrong_number_denies_for_good(login):
     wrong = next(c for c in choices if c != push["display_number"])
     assert_error(phone.respond(push["challenge_id"], "approve", wrong), 409, "wrong_number")
     assert_error(phone.respond(push["challenge_id"], "approve", push["display_number"]), 409, "challenge_resolved")
-    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied"}
+    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied", "reason": "wrong_number"}
     assert browser.page("/private/").status_code == 302
 
 
@@ -144,21 +144,21 @@ def test_number_not_offered_is_wrong_too(login):
     choices = phone.challenge(push["challenge_id"]).json()["choices"]
     outside = next(f"{n:02d}" for n in range(10, 100) if f"{n:02d}" not in choices)
     assert_error(phone.respond(push["challenge_id"], "approve", outside), 409, "wrong_number")
-    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied"}
+    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied", "reason": "wrong_number"}
 
 
 def test_deny(login):
     _user, phone, browser, push = login
     assert phone.respond(push["challenge_id"], "deny").json() == {"status": "denied"}
     assert_error(phone.respond(push["challenge_id"], "approve", push["display_number"]), 409, "challenge_resolved")
-    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied"}
+    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied", "reason": "denied"}
 
 
 def test_report_denies_and_suspends_push(login, pending):
     user, phone, browser, push = login
     response = phone.respond(push["challenge_id"], "report")
     assert response.status_code == 200 and response.json() == {"status": "denied"}
-    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied"}
+    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied", "reason": "reported"}
     assert_error(phone.respond(push["challenge_id"], "deny"), 409, "challenge_resolved")
     # default PUSHMFA_SUSPEND_AFTER_REPORTS = 1: push is suspended, other methods still work
     again = pending(user)
@@ -351,7 +351,7 @@ def test_entry_mode_wrong_number(push_user, pending, settings):
     wrong = f"{(int(push['display_number']) + 1) % 100:02d}"
     assert_error(phone.respond(push["challenge_id"], "approve", wrong), 409, "wrong_number")
     assert_error(phone.respond(push["challenge_id"], "approve", push["display_number"]), 409, "challenge_resolved")
-    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied"}
+    assert browser.api("GET", push["poll_url"]).json() == {"status": "denied", "reason": "wrong_number"}
 
 
 def test_other_methods_work_while_push_is_suspended(make_user, signed_in, pair, pending):
@@ -361,11 +361,12 @@ def test_other_methods_work_while_push_is_suspended(make_user, signed_in, pair, 
     account = signed_in(user)
     phone = pair(account)
     secret = account.api("POST", "api/totp/setup/", {}).json()["secret"]
-    assert account.api("POST", "api/totp/confirm/", {"code": pyotp.TOTP(secret).now()}).status_code == 201
+    confirm = account.api("POST", "api/totp/confirm/", {"code": pyotp.TOTP(secret).at(time.time() - 30)})
+    assert confirm.status_code == 201
     browser = pending(user)
     push = browser.api("POST", "api/push/", {}).json()
     phone.respond(push["challenge_id"], "report")
     assert_error(browser.api("POST", "api/push/", {}), 423, "push_suspended")
-    verify = browser.api("POST", "api/totp/verify/", {"code": pyotp.TOTP(secret).at(time.time() + 30)})
+    verify = browser.api("POST", "api/totp/verify/", {"code": pyotp.TOTP(secret).now()})
     assert verify.status_code == 200, verify.text
     assert verify.json()["status"] == "approved"

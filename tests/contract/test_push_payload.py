@@ -37,7 +37,14 @@ def test_one_push_per_active_device_carrying_no_answer(make_user, enroll, pendin
     assert len(messages) == 2
     assert {m.device_token for m in messages} == {p.push_token for p in phones}
     for message in messages:
-        assert message.data == {"type": "pushmfa.challenge", "challenge_id": push["challenge_id"]}
+        # v1's two keys, plus v1.1's "who is asking" (the test site names no service)
+        assert message.data == {
+            "type": "pushmfa.challenge",
+            "challenge_id": push["challenge_id"],
+            "purpose": "login",
+            "site_name": message.data["site_name"],
+        }
+        assert message.data["site_name"]
         assert isinstance(message.title, str) and message.title
         assert isinstance(message.body, str) and message.body
         # neither the number nor any choice anywhere in the message

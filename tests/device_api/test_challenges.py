@@ -48,7 +48,10 @@ def test_list_and_detail(phone, browser):
     detail = phone.challenge(started["challenge_id"])
     assert detail == listed[0]
     assert set(detail) == {"challenge_id", "choices", "context", "expires_at"}
-    assert set(detail["context"]) == {"location", "ip", "browser", "os", "requested_at"}
+    assert set(detail["context"]) == {
+        "location", "ip", "browser", "os", "requested_at", "site_name", "purpose", "service"
+    }
+    assert detail["context"]["purpose"] == "login"
     assert started["display_number"] in detail["choices"]
     assert "display_number" not in detail
 

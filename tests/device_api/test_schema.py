@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-import drf_spectacular  # noqa: F401,E402  (a test dependency: its absence is a failure)
+import drf_spectacular  # noqa: F401 - a test dependency: its absence is a failure
 import pytest
-from drf_spectacular.drainage import GENERATOR_STATS  # noqa: E402
-from drf_spectacular.validation import validate_schema  # noqa: E402
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.validation import validate_schema
 
-from django_pushmfa.api.schema import build_schema  # noqa: E402
+from django_pushmfa.api.schema import build_schema
 
 # (path relative to the mount, method) for every endpoint in shared/api-contract.md.
 CONTRACT = [
@@ -107,7 +107,7 @@ def test_registration_is_unauthenticated_and_documents_its_errors(schema):
     assert "invalid_pairing_token" in operation["responses"]["400"]["description"]
     request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     fields = schema["components"]["schemas"][request]["properties"]
-    assert set(fields) == {"pairing_token", "platform", "push_token", "public_key", "name"}
+    assert set(fields) == {"pairing_token", "platform", "push_token", "public_key", "name", "language"}
 
 
 def test_schema_is_served(client, db):

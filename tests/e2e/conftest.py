@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -46,6 +47,7 @@ E2E_DB = os.environ.get("PUSHMFA_E2E_DB", "pushmfa_e2e")
 E2E_REDIS_URL = os.environ.get("PUSHMFA_E2E_REDIS_URL", "redis://127.0.0.1:6379/14")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 SERVER_LOGS = ROOT / "artifacts" / "e2e-logs"  # the served sites' output, kept for a failed run
+SDK_DIR = ROOT / "clients" / "typescript"  # the TypeScript device SDK
 PASSWORD = "e2e-Pa55word-not-secret"
 SHORT_TTL = 3
 
@@ -63,6 +65,19 @@ USERNAMES = [
     "revoke_target",
     "reset_target",
     "spa_user",
+    "sdk_user",
+    "sdk_poll_user",
+    "browser_phone_user",
+    # tests/e2e/test_first_ten_minutes.py
+    "ux_tour_desktop",
+    "ux_tour_phone",
+    "ux_trust",
+    "ux_wrong",
+    "ux_rate",
+    "ux_pair",
+    "ux_remove",
+    "ux_a11y",
+    "ux_sim",
 ]
 
 
@@ -182,7 +197,8 @@ def e2e_stores():
 
 
 @pytest.fixture(scope="session")
-def e2e_env(e2e_stores, tmp_path_factory) -> dict[str, str]:
+def e2e_env(e2e_stores, sdk_dist, tmp_path_factory) -> dict[str, str]:
+    # The SDK is built first: the served sites' browser phone (/simulator/browser/) loads its dist/.
     env = _server_env(tmp_path_factory.mktemp("e2e-data"))
     _manage(env, "migrate", "--noinput", "-v", "0")
     return env
@@ -222,6 +238,21 @@ def entry_mode_site(e2e_env, seeded):
     served.accounts, served.admin = seeded["users"], seeded["admin"]
     yield served
     _stop_server(served)
+
+
+@pytest.fixture(scope="session")
+def sdk_dist() -> Path:
+    """The TypeScript device SDK built from source (``npm ci`` from the committed lock file, then
+    ``npm run build``), once per session: the path of its ``dist/``. Missing Node or npm FAILS the run."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node and npm, "Node.js (20+) and npm are required for the device SDK tests and are missing"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    assert int(version.lstrip("v").split(".")[0]) >= 20, f"Node.js 20+ is required, found {version}"
+    for args in (["ci", "--no-audit", "--no-fund"], ["run", "build"]):
+        result = subprocess.run([npm, *args], cwd=SDK_DIR, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            pytest.fail(f"npm {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return SDK_DIR / "dist"
 
 
 @pytest.fixture(scope="module")
@@ -305,11 +336,12 @@ def expect_signed_in(page: Any, username: str, method: str) -> None:
 
 
 def next_totp_code(secret: str) -> str:
-    """The code of the *next* time step: accepted (±1 step tolerance) and never the step the demo
-    command used to confirm the enrollment, whenever the test runs."""
+    """The code of the current time step: accepted, and newer than the previous step the demo
+    command used to confirm the enrollment (when the test runs in the same step; the e2e site is
+    seeded per session, so a later step is newer still)."""
     import pyotp
 
-    return pyotp.TOTP(secret).at(time.time() + 30)
+    return pyotp.TOTP(secret).now()
 
 
 def choose_method(page: Any, method: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import expect_signed_in, password_step, screenshot, shown_number, sim_result, totp_step
 
@@ -32,8 +33,9 @@ def test_pair_a_phone_from_the_account_page_and_use_it(site, desktop):
     sim.fill("[data-sim-pair-uri]", uri)
     sim.fill("[data-sim-pair-name]", "Second phone")
     sim.locator("[data-sim-pair-submit]").click()
+    # The simulator showed another phone before: wait for the new one's name, not just any idle screen.
+    expect(sim.locator("[data-sim-device-name]")).to_contain_text("Second phone")
     sim.locator('[data-sim-screen="idle"]').wait_for(state="visible")
-    assert "Second phone" in sim.locator("[data-sim-device-name]").inner_text()
     screenshot(sim, "simulator_paired")
 
     # The same link cannot pair a second phone.

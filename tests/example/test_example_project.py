@@ -13,13 +13,15 @@ from pathlib import Path
 import django
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import IMPORT_ROOT, REPO
+
+ROOT = REPO
 MANAGE = ROOT / "example_project" / "manage.py"
 
 
 def clean_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PUSHMFA_"))}
-    env.update(PUSHMFA_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
+    env.update(PUSHMFA_DATA_DIR=str(data_dir), PYTHONPATH=str(IMPORT_ROOT))
     return env
 
 
@@ -59,11 +61,12 @@ def test_demo_command_is_idempotent(env, tmp_path):
 
     counts = run(env, code=(
         "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'example_project.settings'; django.setup()\n"
-        "from django.contrib.auth import authenticate, get_user_model\n"
+        "from django.contrib.auth import get_user_model\n"
         "from django_pushmfa.models import MFACredential\n"
         "from example_project.demo.models import SimulatedPhone\n"
         "U = get_user_model()\n"
-        f"ok = authenticate(username='demo', password={b['password']!r}) is not None\n"
+        # authenticate() without a request refuses a user with MFA (no password-only path): check the hash.
+        f"ok = U.objects.get(username='demo').check_password({b['password']!r})\n"
         "qs = MFACredential.objects.active().filter(user__username='demo')\n"
         "active = sorted(qs.values_list('method', flat=True))\n"
         "print(U.objects.filter(username='demo').count(), SimulatedPhone.objects.count(), ok, ','.join(active),"
@@ -92,7 +95,7 @@ SETTINGS_PROBE = (
     "db = settings.DATABASES['default']\n"
     "print(json.dumps({'db': db['ENGINE'], 'name': str(db['NAME']),"
     " 'cache': settings.CACHES['default']['BACKEND'], 'debug': settings.DEBUG,"
-    " 'simulator': app_settings.PHONE_SIMULATOR_ENABLED, 'ttl': app_settings.CHALLENGE_TTL}))\n"
+    " 'simulator': settings.DEMO_PHONE_SIMULATOR, 'ttl': app_settings.CHALLENGE_TTL}))\n"
 )
 
 
@@ -137,16 +140,19 @@ SIMULATOR_PROBE = (
     "setup_test_environment()\n"
     "c = Client()\n"
     "print(c.get('/simulator/').status_code, c.get('/simulator/api/phones/').status_code,"
-    " c.get('/simulator/api/phones/1/inbox/').status_code)\n"
+    " c.get('/simulator/api/phones/1/inbox/').status_code, c.get('/simulator/browser/').status_code,"
+    " c.get('/simulator/api/browser-inbox/?token=x').status_code)\n"
 )
 
 
 def test_simulator_is_off_outside_debug(env):
     env["PUSHMFA_DEBUG"] = "0"
     env["PUSHMFA_ALLOWED_HOSTS"] = "testserver"
-    assert run(env, code=SIMULATOR_PROBE).split() == ["404", "404", "404"]
+    assert run(env, code=SIMULATOR_PROBE).split() == ["404", "404", "404", "404", "404"]
     env["PUSHMFA_PHONE_SIMULATOR"] = "1"  # the explicit setting turns it on without DEBUG
-    assert run(env, code=SIMULATOR_PROBE).split()[:2] == ["200", "200"]
+    answers = run(env, code=SIMULATOR_PROBE).split()
+    assert answers[:2] == ["200", "200"]
+    assert answers[3:] == ["200", "400"]  # the browser phone; its inbox takes only a browser phone's token
 
 
 def test_simulator_pairing_rejects_a_malformed_uri(env):
@@ -159,3 +165,17 @@ def test_simulator_pairing_rejects_a_malformed_uri(env):
         "print(r.status_code, r.json()['code'])\n"
     ))
     assert out.split() == ["400", "invalid_uri"]
+
+
+def test_demo_prints_the_current_totp_code(env):
+    """A TOTP code without an authenticator app: `manage.py pushmfa_demo_code [username]`."""
+    import pyotp
+
+    accounts = json.loads(run(env, "pushmfa_demo", "--json", "--username", "demo", "--username", "alice")
+                          .strip().splitlines()[-1])["users"]
+    assert len({a["phone_name"] for a in accounts}) == 2  # the simulator tells the demo phones apart
+    for account in accounts:
+        args = ("pushmfa_demo_code",) if account["username"] == "demo" else ("pushmfa_demo_code", "alice")
+        code = run(env, *args).split()[0]
+        totp = pyotp.TOTP(account["totp_secret"])
+        assert totp.verify(code, valid_window=1), code

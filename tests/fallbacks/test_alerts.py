@@ -44,9 +44,9 @@ def test_remember_browser_extension(user, enroll_totp, password_step, settings):
     secret, _ = enroll_totp(user)
     c = JSONClient()
     password_step(c, user)
-    bad = c.post_json("api-totp-verify", {"code": totp_code(secret, 1), "remember_browser": "yes"})
+    bad = c.post_json("api-totp-verify", {"code": totp_code(secret), "remember_browser": "yes"})
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
-    ok = c.post_json("api-totp-verify", {"code": totp_code(secret, 1), "remember_browser": True})
+    ok = c.post_json("api-totp-verify", {"code": totp_code(secret), "remember_browser": True})
     assert ok.status_code == 200
     trust_cookie = ok.cookies["pushmfa_trust"].value
     assert SecurityEvent.objects.filter(user=user, kind="browser_trusted").exists()

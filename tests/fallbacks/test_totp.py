@@ -34,8 +34,8 @@ def test_user_without_phone_enrolls_totp_and_logs_in(user, enroll_totp, password
     c = JSONClient()
     password_step(c, user)
     assert c.get("/api/whoami/", HTTP_ACCEPT="application/json").status_code in (401, 403)
-    # the confirmation consumed the current step: the next one (within tolerance) logs in
-    response = c.post_json("api-totp-verify", {"code": totp_code(secret, 1)})
+    # the confirmation used the previous step (see enroll_totp): the current one logs in
+    response = c.post_json("api-totp-verify", {"code": totp_code(secret)})
     assert response.status_code == 200, response.content
     assert response.json() == {"status": "approved", "redirect_url": "/private/"}
     assert c.get("/api/whoami/").json() == {"username": user.get_username()}
@@ -75,7 +75,7 @@ def test_verify_without_pending_login(client):
 
 def test_replayed_code_is_refused(user, enroll_totp, password_step):
     secret, _ = enroll_totp(user)
-    code = totp_code(secret, 1)
+    code = totp_code(secret)
     first = JSONClient()
     password_step(first, user)
     assert first.post_json("api-totp-verify", {"code": code}).status_code == 200
@@ -87,10 +87,10 @@ def test_replayed_code_is_refused(user, enroll_totp, password_step):
 
 def test_older_step_after_newer_one_is_refused(user, enroll_totp):
     secret, credential = enroll_totp(user)
-    assert flows.verify_login(None, user, totp_code(secret, 1)).pk == MFACredential.objects.get(pk=credential["id"]).pk
-    # the current step's code is older than the one just used
+    assert flows.verify_login(None, user, totp_code(secret)).pk == MFACredential.objects.get(pk=credential["id"]).pk
+    # the previous step's code is older than the one just used
     with pytest.raises(InvalidCode):
-        flows.verify_login(None, user, totp_code(secret, 0))
+        flows.verify_login(None, user, totp_code(secret, -1))
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_missing_or_mistyped_field_is_invalid(user, enroll_totp, password_step, 
 
 def test_spaced_code_is_accepted(user, enroll_totp):
     secret, _ = enroll_totp(user)
-    code = totp_code(secret, 1)
+    code = totp_code(secret)
     assert flows.verify_login(None, user, f" {code[:3]} {code[3:]} ")
 
 
@@ -147,12 +147,12 @@ def test_failures_back_off_exponentially(user, enroll_totp, password_step, setti
     secret, _ = enroll_totp(user)
     c = JSONClient()
     password_step(c, user)
-    wrong = "000000" if totp_code(secret, 1) != "000000" else "111111"
+    wrong = "000000" if totp_code(secret) != "000000" else "111111"
     for _ in range(2):
         assert c.post_json("api-totp-verify", {"code": wrong}).json()["code"] == "invalid_code"
     third = c.post_json("api-totp-verify", {"code": wrong})
     assert third.json()["code"] == "invalid_code"  # the third failure itself is answered, then the wait starts
-    limited = c.post_json("api-totp-verify", {"code": totp_code(secret, 1)})  # even a right code waits
+    limited = c.post_json("api-totp-verify", {"code": totp_code(secret)})  # even a right code waits
     assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
     assert 1 <= int(limited["Retry-After"]) <= 10
     assert SecurityEvent.objects.filter(user=user, kind="mfa_failed", detail__method="totp").count() == 3
@@ -163,7 +163,7 @@ def test_failures_back_off_exponentially(user, enroll_totp, password_step, setti
     assert throttle.backoff_seconds(50) == 60
     # once the wait is over the right code works and the streak is forgotten
     with mock.patch("django_pushmfa.internal.throttle.time.time", return_value=time.time() + 11):
-        ok = c.post_json("api-totp-verify", {"code": totp_code(secret, 1)})
+        ok = c.post_json("api-totp-verify", {"code": totp_code(secret)})
     assert ok.status_code == 200
     throttle.check(user)
 
@@ -185,14 +185,14 @@ def test_revoked_totp_does_not_verify(user, enroll_totp):
     secret, credential = enroll_totp(user)
     services.revoke_credential(MFACredential.objects.get(pk=credential["id"]), actor=user, reason="test")
     with pytest.raises(InvalidCode):
-        flows.verify_login(None, user, totp_code(secret, 1))
+        flows.verify_login(None, user, totp_code(secret))
 
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_of_one_code_succeed_once(user, enroll_totp):
     secret, _ = enroll_totp(user)
-    code = totp_code(secret, 1)
+    code = totp_code(secret)
     threads_n = 20
     barrier = threading.Barrier(threads_n)
     results: list[str] = []
@@ -227,6 +227,6 @@ def test_secret_key_rotation_keeps_totp_working(user, enroll_totp, settings):
     old_key = settings.SECRET_KEY
     settings.SECRET_KEY = "a-brand-new-secret-key-0123456789-abcdefghijklmnop"
     with pytest.raises(InvalidCode):  # the seed cannot be decrypted without the old key
-        flows.verify_login(None, user, totp_code(secret, 1))
+        flows.verify_login(None, user, totp_code(secret))
     settings.SECRET_KEY_FALLBACKS = [old_key]
-    assert flows.verify_login(None, user, totp_code(secret, 1))
+    assert flows.verify_login(None, user, totp_code(secret))

@@ -26,6 +26,8 @@ KNOWN_ERROR_CODES = frozenset(
         "not_authenticated", "invalid_signature", "service_unavailable", "invalid", "parse_error",
         # v1.1, "App clients"
         "invalid_credentials",
+        # v1.1 additions: typed codes locked after too many failures (issue 11)
+        "method_not_available",
         # DRF's generic failures, named by api.exceptions.DRF_CODES
         "method_not_allowed", "not_acceptable", "unsupported_media_type",
         # extensions

@@ -52,7 +52,7 @@ class FakeFCMServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):  # http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 server.requests += 1

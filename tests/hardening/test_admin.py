@@ -28,7 +28,7 @@ def test_pending_staff_cannot_reach_admin_pages(staff_pending, path, accept):
 
 
 def test_pending_staff_cannot_change_anything_through_the_admin(staff_pending):
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     before = User.objects.count()
     response = staff_pending.post(
         "/admin/auth/user/add/", {"username": "mallory", "password1": "x-Pa55word!x", "password2": "x-Pa55word!x"}

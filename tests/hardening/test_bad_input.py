@@ -138,7 +138,7 @@ def test_huge_wait_counts_as_the_maximum(browser, push_user, wait):
     push_user.phone.respond(started["challenge_id"], "deny")  # resolved: the poll returns at once
     began = time.monotonic()
     response = poll(browser, started["challenge_id"], wait=wait)
-    assert response.status_code == 200 and response.json() == {"status": "denied"}
+    assert response.status_code == 200 and response.json() == {"status": "denied", "reason": "denied"}
     assert time.monotonic() - began < 5
 
 

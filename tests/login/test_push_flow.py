@@ -136,7 +136,8 @@ def test_wrong_number_denies(browser, phone, user):
     with pytest.raises(PhoneAPIError) as excinfo:
         phone.respond(body["challenge_id"], "approve", selected_number=wrong)
     assert excinfo.value.code == "wrong_number"
-    assert poll(browser, body["poll_url"], wait=2).json() == {"status": "denied"}
+    # The page says what happened: the poll tells a wrong number from a denial (a page extension).
+    assert poll(browser, body["poll_url"], wait=2).json() == {"status": "denied", "reason": "wrong_number"}
     assert SESSION_KEY not in browser.session
     assert browser.get("/private/", **HTML)["Location"].startswith("/mfa/authenticate/")
 
@@ -144,7 +145,7 @@ def test_wrong_number_denies(browser, phone, user):
 def test_deny(browser, phone):
     body = start(browser).json()
     phone.respond(body["challenge_id"], "deny")
-    assert poll(browser, body["poll_url"]).json() == {"status": "denied"}
+    assert poll(browser, body["poll_url"]).json() == {"status": "denied", "reason": "denied"}
     assert SESSION_KEY not in browser.session
 
 
@@ -259,3 +260,52 @@ def test_remember_browser(browser, phone, user, settings):
     fresh.cookies["pushmfa_trust"] = response.cookies["pushmfa_trust"].value
     fresh.post("/accounts/login/", {"username": user.username, "password": "correct horse battery staple"})
     assert fresh.session[SESSION_KEY] == str(user.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_trust_ticked_while_the_poll_waits(browser, phone, user, settings):
+    """The page posts "Trust this browser" (action=remember) while its long-poll waits: the poll,
+    which loaded the session before, reads the choice again when it sees the approval."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("needs a database that allows concurrent writers from two threads")
+    import threading
+
+    settings.PUSHMFA_TRUST_BROWSER_DAYS = 30
+    body = start(browser).json()
+    same_browser = Client(enforce_csrf_checks=True)
+    same_browser.cookies = browser.cookies  # another tab of this browser: same session
+    answers = []
+
+    def tick_then_approve():
+        from django.db import connection
+
+        try:
+            answers.append(same_browser.post(reverse("pushmfa:authenticate"), {
+                "action": "remember", "remember": "on", "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+            }).status_code)
+            phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+        finally:
+            connection.close()
+
+    timer = threading.Timer(0.5, tick_then_approve)
+    timer.start()
+    try:
+        response = poll(browser, body["poll_url"], wait=20)
+    finally:
+        timer.join()
+    assert answers == [204]
+    assert response.json()["status"] == "approved"
+    assert response.cookies["pushmfa_trust"]["max-age"] == 30 * 86400
+    assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.BROWSER_TRUSTED).count() == 1
+
+
+def test_remember_action_needs_the_feature(browser, settings):
+    from django_pushmfa.internal.login import REMEMBER_KEY
+
+    settings.PUSHMFA_TRUST_BROWSER_DAYS = 0
+    token = browser.cookies["csrftoken"].value
+    response = browser.post(reverse("pushmfa:authenticate"), {"action": "remember", "remember": "on",
+                                                                "csrfmiddlewaretoken": token})
+    assert response.status_code == 204 and not browser.session.get(REMEMBER_KEY)

@@ -83,7 +83,7 @@ def test_denied_and_expired(client, user, phone, login_with_password, settings):
     login_with_password(client, user)
     body = start(client)
     phone.respond(body["challenge_id"], "deny")
-    assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "denied"}
+    assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "denied", "reason": "denied"}
     settings.PUSHMFA_CHALLENGE_TTL = 0
     body = start(client)
     assert client.get(body["poll_url"], {"wait": "2"}, **JSON).json() == {"status": "expired"}
@@ -134,3 +134,37 @@ def test_middleware_in_async_mode_redirects_pending_pages(client, user, phone, l
     assert response.status_code == 302 and response["Location"] == "/mfa/authenticate/?next=%2Fprivate%2F"
     response = async_to_sync(async_client.get)("/api/whoami/", headers={"Accept": "application/json"})
     assert response.status_code == 403
+
+
+def _count_hops(monkeypatch):
+    """Hops of the app's push code to a thread (each sync_to_async it makes), counted per call."""
+    from asgiref import sync
+
+    hops = []
+    init = sync.SyncToAsync.__init__
+
+    def counted(self, func, *args, **kwargs):  # noqa: ANN001, ANN202
+        if getattr(func, "__module__", "").startswith("django_pushmfa.push"):
+            hops.append(func.__name__)
+        init(self, func, *args, **kwargs)
+
+    monkeypatch.setattr(sync.SyncToAsync, "__init__", counted)
+    return hops
+
+
+def test_a_poll_takes_at_most_two_hops_to_a_thread(client, user, phone, login_with_password, monkeypatch):
+    # The check, the read and handing back the connections are one hop; the wait none; finishing one.
+    login_with_password(client, user)
+    body = start(client)
+    async_client = AsyncClient()
+    async_client.cookies = client.cookies
+    hops = _count_hops(monkeypatch)
+    get = async_to_sync(async_client.get)
+    response = get(body["poll_url"], {"wait": "1"}, headers={"Accept": "application/json"})
+    assert response.json() == {"status": "pending"}
+    assert hops == ["_read_for_wait", "finish"]
+    hops.clear()
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    response = get(body["poll_url"], headers={"Accept": "application/json"})
+    assert response.json()["status"] == "approved"
+    assert hops == ["_checked_poll"]  # wait=0: check, claim and log in, in one hop

@@ -271,7 +271,8 @@ def test_through_send_challenge(server, options, settings, user, push_device_fac
         kind=SecurityEvent.Kind.PUSH_TOKEN_DEAD, credential=gone.credential, user=user
     ).count() == 1
     payloads = [r["payload"] for r in server.requests]
-    assert all(p["challenge_id"] == challenge.id and set(p) == {"aps", "type", "challenge_id"} for p in payloads)
+    keys = {"aps", "type", "challenge_id", "purpose"}
+    assert all(p["challenge_id"] == challenge.id and set(p) == keys for p in payloads)
     assert all(r["problems"] == [] for r in server.requests)
 
     # A provider outage on the next challenge: reported, nothing raised, the device stays alive.

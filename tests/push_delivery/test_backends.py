@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from django_pushmfa.checks import check_push_backends
+from django_pushmfa.checks import check_push_backend_options, check_push_backends
 from django_pushmfa.exceptions import MissingProviderLibrary, PushTemporaryError
 from django_pushmfa.push.backends import apns, console, fcm, get_backend, locmem
 from django_pushmfa.push.backends.base import BasePushBackend, PushMessage
@@ -93,7 +93,7 @@ def test_missing_extra_install_hint(monkeypatch, settings, module, library, extr
 # --- the system check -----------------------------------------------------------------------------
 def test_check_passes_for_a_good_configuration(settings, tmp_path):
     settings.PUSHMFA_PUSH_BACKENDS = {"fcm": LOCMEM, "apns": CONSOLE}
-    assert check_push_backends() == []
+    assert check_push_backends() == [] and check_push_backend_options() == []
 
 
 def test_check_reports_bad_paths_and_bad_options(settings):
@@ -101,7 +101,7 @@ def test_check_reports_bad_paths_and_bad_options(settings):
         "fcm": {"BACKEND": "django_pushmfa.push.backends.fcm.PushBackend", "OPTIONS": {}},
         "apns": {"BACKEND": "django_pushmfa.push.backends.nope.PushBackend"},
     }
-    errors = check_push_backends()
+    errors = check_push_backend_options() + check_push_backends()
     assert [e.id for e in errors] == ["pushmfa.E001", "pushmfa.E001"]
     assert "SERVICE_ACCOUNT_FILE" in errors[0].msg
     assert "cannot import 'django_pushmfa.push.backends.nope.PushBackend'" in errors[1].msg
@@ -111,7 +111,7 @@ def test_default_settings_pass_the_check():
     from django_pushmfa.app_settings import DEFAULTS
 
     with override_settings(PUSHMFA_PUSH_BACKENDS=DEFAULTS["PUSH_BACKENDS"]):
-        assert check_push_backends() == []
+        assert check_push_backends() == [] and check_push_backend_options() == []
 
 
 # --- console and locmem ---------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def test_message_content_has_the_challenge_id_and_no_answer(user, push_device_fa
     [message] = locmem.outbox
     assert message.title == "Login request"
     assert message.body == "New login from Porto, Portugal"
-    assert message.data == {"type": "pushmfa.challenge", "challenge_id": challenge.id}
+    assert message.data == {"type": "pushmfa.challenge", "challenge_id": challenge.id, "purpose": "login"}
     assert message.challenge_id == challenge.id
     assert message.priority == "high"
     assert 88 <= message.ttl <= 90

@@ -13,22 +13,45 @@ from django.test import RequestFactory
 
 from django_pushmfa.internal import pending
 from django_pushmfa.models import MFACredential, PushDevice
-from django_pushmfa.push.store import CACHE_STORE, REDIS_STORE, get_store
+from django_pushmfa.push.store import CACHE_STORE, CLUSTER_STORE, REDIS_STORE, get_store
 from django_pushmfa.push.store.base import PENDING, Challenge, new_challenge_id
 
 CONTEXT = {"ip": "203.0.113.9", "browser": "Firefox 128", "os": "Linux", "location": "unknown location"}
-STORES = {"cache": ("locmem", CACHE_STORE), "redis": ("redis", REDIS_STORE)}
+STORES = {
+    "cache": ("locmem", CACHE_STORE),
+    "redis": ("redis", REDIS_STORE),
+    # Django's own RedisCache: the same Redis store through its redis-py client (issue 11, finding 4).
+    "redis-builtin": ("redis-builtin", REDIS_STORE),
+    # the Redis store through django-redis's Sentinel client, on a primary + replica + 3 sentinels
+    "sentinel": ("sentinel", REDIS_STORE),
+    # the Redis Cluster store on 3 primaries + 3 replicas
+    "cluster": ("cluster", CLUSTER_STORE),
+}
+TOPOLOGIES = {"sentinel": ("redis_sentinel", "pushmfa-test-s"), "cluster": ("redis_cluster", "pushmfa-test-c")}
 
 
 @pytest.fixture(params=sorted(STORES))
 def store(request, settings):
     """The challenge store under test; ``get_store()`` (what the flows use) returns the same one."""
     alias, path = STORES[request.param]
+    if alias in TOPOLOGIES:
+        fixture, prefix = TOPOLOGIES[alias]
+        settings.CACHES = {**settings.CACHES, alias: request.getfixturevalue(fixture).cache(prefix)}
     settings.PUSHMFA_CACHE_ALIAS = alias
     settings.PUSHMFA_CHALLENGE_STORE = path
     store = get_store()
     assert store.alias == alias
+    if alias in TOPOLOGIES:
+        store.cache.clear()
+        request.addfinalizer(_stop_listeners)
     return store
+
+
+def _stop_listeners() -> None:
+    """The pub/sub listener of an alias that exists only during the test would reconnect forever."""
+    from django_pushmfa.push.store.listener import Listener
+
+    Listener.stop_all()
 
 
 @pytest.fixture

@@ -66,9 +66,14 @@ def test_start_push_creates_a_bound_challenge_and_pushes_it(store, user, device,
         "browser": "Chrome 120",
         "os": "Windows",
         "location": "unknown location",
+        "site_name": "testserver",  # no PUSHMFA_SITE_NAME: the request's host
+        "purpose": "login",
+        "service": None,
     }
     assert store.get(challenge.id) == challenge
-    assert [m.data for m in locmem.outbox] == [{"type": "pushmfa.challenge", "challenge_id": challenge.id}]
+    assert [m.data for m in locmem.outbox] == [
+        {"type": "pushmfa.challenge", "challenge_id": challenge.id, "purpose": "login", "site_name": "testserver"}
+    ]
     assert caught["challenge_created"][0]["challenge"] == challenge
     assert caught["challenge_created"][0]["user"] == user
 
@@ -208,7 +213,9 @@ def test_device_json(store, user, device, browser):
     challenge = challenges.start_push(browser(), user)
     data = challenges.get_for_device(device, challenge.id).to_device_json()
     assert set(data) == {"challenge_id", "choices", "context", "expires_at"}
-    assert set(data["context"]) == {"location", "ip", "browser", "os", "requested_at"}
+    assert set(data["context"]) == {
+        "location", "ip", "browser", "os", "requested_at", "site_name", "purpose", "service"
+    }
     assert sorted(data["choices"]) == sorted(challenge.choices) and len(set(data["choices"])) == 3
 
 
@@ -252,10 +259,10 @@ def test_bad_decisions_change_nothing(store, user, device, browser):
 
 @pytest.mark.django_db(transaction=True)
 def test_200_concurrent_device_responses_change_it_once(store, user, device, browser, monkeypatch):
-    if store.alias == "redis":
+    if store.alias in ("redis", "sentinel"):  # django-redis's pool (the cluster client's has no limit)
         from django_redis import get_redis_connection
 
-        monkeypatch.setattr(get_redis_connection("redis").connection_pool, "max_connections", 1000)
+        monkeypatch.setattr(get_redis_connection(store.alias).connection_pool, "max_connections", 1000)
     challenge = challenges.start_push(browser(), user)
     barrier = threading.Barrier(200)
     outcomes = []
@@ -368,3 +375,16 @@ def test_store_outage_fails_closed(user, device, browser, settings):
     with pytest.raises(ChallengeStoreUnavailable):
         challenges.respond(device, "00000000-0000-4000-8000-000000000000", "deny", None)
     assert locmem.outbox == []
+
+
+def test_long_poll_windows_are_spread_out(settings):
+    # Re-polls of browsers that began waiting together do not come back together.
+    settings.PUSHMFA_LONG_POLL_MAX_WAIT = 30
+    settings.PUSHMFA_LONG_POLL_JITTER = 0.2
+    waits = [challenges._wait_seconds(30) for _ in range(200)]
+    assert all(24.0 <= w <= 30.0 for w in waits)
+    assert max(waits) - min(waits) > 3  # 200 draws over 6 s: never bunched
+    assert challenges._wait_seconds(0) == 0
+    assert challenges._wait_seconds(99) <= 30
+    settings.PUSHMFA_LONG_POLL_JITTER = 0
+    assert {challenges._wait_seconds(30) for _ in range(20)} == {30.0}

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from ...internal import throttle
 from ...models import BackupCode
 
 ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # 32 symbols: no l, o, 0, 1
@@ -29,6 +30,9 @@ HASH_SALT = "django_pushmfa.backup_codes.code_hash"
 # Separators people type or paste: white space, ASCII and typographic dashes.
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 _VALID = re.compile(f"[{ALPHABET}]{{{CODE_LENGTH}}}")
+# Codes carried over by ``manage.py pushmfa_import``: django-otp static tokens (8 base32 letters, or up
+# to 16 set by staff) and allauth recovery codes (8 digits). They stay usable until the set is replaced.
+_IMPORTED = re.compile(r"[a-z0-9]{6,16}")
 
 assert len(set(ALPHABET)) == 32
 
@@ -41,10 +45,10 @@ def generate_code() -> str:
 
 def normalize(code: Any) -> str | None:
     """Trim, lower-case, drop inner spaces and dashes; None when the result cannot be a code."""
-    if not isinstance(code, str) or len(code) > 64:
+    if not isinstance(code, str) or len(code) > throttle.MAX_CODE_LENGTH:
         return None
     cleaned = _SEPARATORS.sub("", code.strip().lower())
-    if not _VALID.fullmatch(cleaned):
+    if not (_VALID.fullmatch(cleaned) or _IMPORTED.fullmatch(cleaned)):
         return None
     return cleaned
 

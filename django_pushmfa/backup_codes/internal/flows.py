@@ -84,8 +84,6 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
 
 
 def _fail(request: HttpRequest, user: Any) -> NoReturn:
-    wait = throttle.record_failure(user)
-    services.record_event(
-        user, SecurityEvent.Kind.MFA_FAILED, request=request, method="backup_code", stage="login", backoff=wait
-    )
+    throttle.record_failure(user, request, method="backup_code", stage="login")
+    services.alert_second_step_failed(user, request, "code")
     raise InvalidCode()

@@ -19,8 +19,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from django_pushmfa.app_settings import app_settings
-from django_pushmfa.push.backends.base import BasePushBackend, PushMessage, SendResult
+from ...app_settings import app_settings
+from .base import BasePushBackend, PushMessage, SendResult
 
 __all__ = ["BasePushBackend", "PushMessage", "SendResult", "get_backend", "load_backend_class", "reset_backends"]
 

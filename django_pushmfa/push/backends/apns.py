@@ -32,14 +32,14 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from django_pushmfa.exceptions import (
+from ...exceptions import (
     MissingProviderLibrary,
     PushConfigurationError,
     PushError,
     PushTemporaryError,
     PushTokenUnregistered,
 )
-from django_pushmfa.push.backends.base import BasePushBackend, PushMessage, SendResult, logger
+from .base import BasePushBackend, PushMessage, SendResult, logger
 
 # APNs "reason" values (developer.apple.com: "Handling notification responses from APNs").
 _DEAD_TOKEN_REASONS = {"BadDeviceToken", "Unregistered", "ExpiredToken"}

@@ -27,8 +27,8 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any
 
-from django_pushmfa.app_settings import app_settings
-from django_pushmfa.exceptions import MissingProviderLibrary, PushError, PushTemporaryError
+from ...app_settings import app_settings
+from ...exceptions import MissingProviderLibrary, PushError, PushTemporaryError
 
 logger = logging.getLogger("django_pushmfa.push")
 

@@ -9,7 +9,7 @@ import json
 import sys
 import threading
 
-from django_pushmfa.push.backends.base import BasePushBackend, PushMessage
+from .base import BasePushBackend, PushMessage
 
 
 class PushBackend(BasePushBackend):

@@ -23,14 +23,14 @@ import threading
 import time
 from typing import Any
 
-from django_pushmfa.exceptions import (
+from ...exceptions import (
     MissingProviderLibrary,
     PushConfigurationError,
     PushError,
     PushTemporaryError,
     PushTokenUnregistered,
 )
-from django_pushmfa.push.backends.base import BasePushBackend, PushMessage
+from .base import BasePushBackend, PushMessage
 
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from django_pushmfa.push.backends.base import BasePushBackend, PushMessage
+from .base import BasePushBackend, PushMessage
 
 #: Every message sent through this backend, oldest first. Clear it with ``outbox.clear()`` (keep the
 #: same list object: other modules hold a reference to it).

@@ -8,7 +8,9 @@ Every answer is one atomic store operation, so exactly one response ever changes
 from __future__ import annotations
 
 import logging
+import secrets
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -41,7 +43,7 @@ from ..store.base import (
     new_challenge_id,
 )
 from . import fatigue, numbers
-from .context import build_context
+from .context import PURPOSE_LOGIN, build_context
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -70,9 +72,26 @@ def active_push_devices(user: Any) -> list[PushDevice]:
     )
 
 
-def start_push(request: HttpRequest, user: Any) -> Challenge:
+def polls_only(user: Any) -> bool:
+    """True when every push device of ``user`` is poll-only (platform ``none``): no notification will
+    arrive, so the login page tells the user to open the app."""
+    platforms = set(
+        PushDevice.objects.filter(
+            credential__user=user, credential__method=MFACredential.Method.PUSH, credential__revoked_at__isnull=True
+        ).values_list("platform", flat=True)
+    )
+    return platforms == {PushDevice.Platform.NONE}
+
+
+def start_push(
+    request: HttpRequest, user: Any, *, purpose: str = PURPOSE_LOGIN, service: str | None = None
+) -> Challenge:
     """Create a challenge for ``user`` bound to this browser, expire their older pending one, and
     push it to every active device.
+
+    ``purpose`` (``"login"`` or ``"reauthentication"``) and ``service`` (the application the user
+    signs in to; None asks the adapter) travel in the challenge's context and the push, with the
+    site's name, so the phone can say who is asking and why.
 
     Raises NoPushDevice, PushSuspended, RateLimited (recorded once per window) or
     ChallengeStoreUnavailable. A provider failure never prevents the challenge from existing.
@@ -80,7 +99,7 @@ def start_push(request: HttpRequest, user: Any) -> Challenge:
     devices = active_push_devices(user)
     if not devices:
         raise NoPushDevice()
-    context = build_context(request)
+    context = build_context(request, user, purpose=purpose, service=service)
     display_number, choices = numbers.generate()
     now = time.time()
     # Never outlive the MFA step it belongs to: when the pending login expires, so does its push.
@@ -108,12 +127,9 @@ def start_push(request: HttpRequest, user: Any) -> Challenge:
         raise
     if superseded is not None:
         signals.challenge_expired.send(sender=Challenge, challenge=superseded, user=user)
-    from .delivery import send_challenge
+    from .dispatch import dispatch
 
-    try:
-        send_challenge(challenge, devices)
-    except Exception:  # delivery promises not to raise; if it does, the phone can still poll
-        logger.exception("pushmfa: push delivery failed for challenge %s", challenge.id)
+    dispatch(challenge, devices)  # returns at once, never raises (PUSHMFA_PUSH_DELIVERY)
     signals.challenge_created.send(sender=Challenge, challenge=challenge, user=user, request=request)
     return challenge
 
@@ -167,7 +183,11 @@ def release_db_connections() -> None:
 
 
 def _wait_seconds(wait: float) -> float:
-    return max(0.0, min(float(wait), float(app_settings.LONG_POLL_MAX_WAIT)))
+    """The wait a long poll does: ``wait`` capped at ``LONG_POLL_MAX_WAIT``, less a random part of up
+    to ``LONG_POLL_JITTER`` of it, so browsers that began waiting together do not re-poll together."""
+    capped = max(0.0, min(float(wait), float(app_settings.LONG_POLL_MAX_WAIT)))
+    jitter = min(max(float(app_settings.LONG_POLL_JITTER), 0.0), 1.0)
+    return capped * (1.0 - jitter * secrets.randbelow(1001) / 1000) if capped and jitter else capped
 
 
 def wait_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Challenge:
@@ -188,23 +208,45 @@ def wait_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Ch
     return _settle(updated if updated is not None else replace(challenge, status=EXPIRED))
 
 
-async def await_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Challenge:
-    """:func:`wait_for_browser` for async (ASGI) views: the event loop never blocks."""
+async def await_for_browser(
+    request: HttpRequest, challenge_id: str, wait: float, *, check: Callable[[], None] | None = None
+) -> Challenge:
+    """:func:`wait_for_browser` for async (ASGI) views: the event loop never blocks.
+
+    ``check`` (sync: who may poll, say) runs first. Everything sync before the wait — ``check``,
+    making sure notifications reach this process, the read, handing back the database connections —
+    is one hop to the request's thread, and the wait itself needs no thread: each hop costs a
+    thread switch per poll, which under load is most of the wake latency an ASGI server adds.
+    """
     from asgiref.sync import sync_to_async
 
     wait = _wait_seconds(wait)
     if wait <= 0:
-        return await sync_to_async(get_for_browser)(request, challenge_id)
+        return await sync_to_async(_read_for_wait)(request, challenge_id, None, check)
     require_id(challenge_id)
     store = get_store()
-    await sync_to_async(store.prepare_watch, thread_sensitive=False)()
+    # Registered before the read (in _read_for_wait), so a change between the read and the wait still wakes us.
     with store.watch(challenge_id, prepare=False) as watcher:
-        challenge = await sync_to_async(get_for_browser)(request, challenge_id)
+        challenge = await sync_to_async(_read_for_wait)(request, challenge_id, store, check)
         if challenge.status != PENDING:
             return challenge
-        await sync_to_async(release_db_connections)()  # in the request's thread, where they live
         updated = await watcher.await_change(challenge, wait)
-    return await sync_to_async(_settle)(updated if updated is not None else replace(challenge, status=EXPIRED))
+    result = updated if updated is not None else replace(challenge, status=EXPIRED)
+    return await sync_to_async(_settle)(result) if result.lapsed else result  # _settle is a no-op otherwise
+
+
+def _read_for_wait(
+    request: HttpRequest, challenge_id: str, store: Any, check: Callable[[], None] | None
+) -> Challenge:
+    """The sync part of :func:`await_for_browser` before its wait (``store`` None: no wait follows)."""
+    if check is not None:
+        check()
+    if store is not None:
+        store.prepare_watch()
+    challenge = get_for_browser(request, challenge_id)
+    if store is not None and challenge.status == PENDING:
+        release_db_connections()  # in the request's thread, where they live
+    return challenge
 
 
 def consume(challenge: Challenge) -> bool:
@@ -293,7 +335,7 @@ def respond(
     result = get_store().answer(
         challenge_id,
         user_id,
-        number_digest=digest_number(challenge_id, selected_number.strip()) if decision == "approve" else None,
+        number_digest=digest_number(challenge_id, str(selected_number).strip()) if decision == "approve" else None,
         penalty="report" if decision == "report" else "denial",
         suspension=fatigue.suspension_policy(user_id),
         **answer,
@@ -348,6 +390,10 @@ def _after_response(
         signals.challenge_denied.send(sender=Challenge, challenge=challenge, user=user, device=device, reason=reason)
     if reason == "wrong_number":
         get_adapter().send_alert(user, "wrong_number", {"context": challenge.context, "device": device})
+    elif reason is not None:  # denied or reported: the password that started it was right
+        get_adapter().send_alert(
+            user, "second_step_failed", {"reason": reason, "ip": (challenge.context or {}).get("ip")}
+        )
     if result.suspended_until is not None:
         fatigue.on_suspended(
             user,

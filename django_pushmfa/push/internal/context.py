@@ -1,6 +1,9 @@
-"""The login context a phone shows beside a challenge: where and from what the login came.
+"""The login context a phone shows beside a challenge: where and from what the login came, and who asks.
 
-``build_context`` gives ``{"ip", "user_agent", "browser", "os", "location"}``. The IP comes from the
+``build_context`` gives ``{"ip", "user_agent", "browser", "os", "location", "site_name", "purpose",
+"service"}``: ``site_name`` is the adapter's ``get_site_name`` (``PUSHMFA_SITE_NAME``), ``purpose``
+why the challenge exists (``"login"``, ``"reauthentication"``), ``service`` the application the user
+signs in to when the site names one (``adapter.get_push_service``), else None. The IP comes from the
 adapter (override it behind a proxy), the location from ``adapter.resolve_location`` ("unknown
 location" when none is configured or it knows nothing), and the user agent is parsed by the small
 parser below: it names the major browsers and operating systems, with their major version where the
@@ -16,6 +19,12 @@ from django.utils.translation import gettext
 
 MAX_USER_AGENT = 512
 MAX_LOCATION = 100
+MAX_NAME = 100  # site and service names
+
+#: Why a challenge exists; the phone words its question after it ("Confirm it's you").
+PURPOSE_LOGIN = "login"
+PURPOSE_REAUTHENTICATION = "reauthentication"
+PURPOSES = (PURPOSE_LOGIN, PURPOSE_REAUTHENTICATION)
 
 # Order matters: many browsers also claim to be Chrome, Safari or Mozilla.
 _BROWSERS: list[tuple[str, re.Pattern[str]]] = [
@@ -84,16 +93,34 @@ def _os(ua: str) -> str:
     return gettext("Unknown OS")
 
 
-def build_context(request: HttpRequest | None) -> dict[str, Any]:
-    """The login context of ``request`` (the browser that asked for the push)."""
+def build_context(
+    request: HttpRequest | None, user: Any = None, *, purpose: str = PURPOSE_LOGIN, service: str | None = None
+) -> dict[str, Any]:
+    """The context of a challenge ``request`` (the browser that asked for the push) starts for ``user``.
+
+    ``service`` names the application the user signs in to; None asks ``adapter.get_push_service``.
+    """
     from ...adapter import get_adapter
 
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {PURPOSES}")
     adapter = get_adapter()
     ip = adapter.get_client_ip(request) if request is not None else None
     user_agent = _printable(request.META.get("HTTP_USER_AGENT", "") if request is not None else "", MAX_USER_AGENT)
     browser, os_name = parse_user_agent(user_agent)
     location = _printable(str(adapter.resolve_location(ip) or ""), MAX_LOCATION) or gettext("unknown location")
-    return {"ip": ip, "user_agent": user_agent, "browser": browser, "os": os_name, "location": location}
+    if service is None:
+        service = adapter.get_push_service(request, user)
+    return {
+        "ip": ip,
+        "user_agent": user_agent,
+        "browser": browser,
+        "os": os_name,
+        "location": location,
+        "site_name": _printable(str(adapter.get_site_name(request) or ""), MAX_NAME),
+        "purpose": purpose,
+        "service": (_printable(str(service), MAX_NAME) or None) if service else None,
+    }
 
 
 def _printable(value: str, limit: int) -> str:

@@ -5,6 +5,7 @@ failure must not prevent the challenge from existing (the phone can still find i
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -14,17 +15,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
-from django_pushmfa.exceptions import PushError, PushTokenUnregistered
-from django_pushmfa.models import MFACredential, PushDevice, SecurityEvent
-from django_pushmfa.push.backends import get_backend
-from django_pushmfa.push.backends.base import PushMessage, SendResult
+from ...exceptions import PushError, PushTokenUnregistered
+from ...models import MFACredential, PushDevice, SecurityEvent
+from ..backends import get_backend
+from ..backends.base import PushMessage, SendResult
+from .context import PURPOSE_LOGIN, PURPOSE_REAUTHENTICATION
 
 if TYPE_CHECKING:
-    from django_pushmfa.push.store.base import Challenge
+    from ..store.base import Challenge
 
 logger = logging.getLogger("django_pushmfa.push")
 
@@ -56,16 +58,62 @@ def collapse_id_for(user_id: Any) -> str:
     return "pushmfa-" + salted_hmac("django_pushmfa.push.collapse_id", str(user_id)).hexdigest()[:16]
 
 
+def challenge_text(context: dict[str, Any]) -> tuple[str, str]:
+    """The visible (title, body) of a challenge push: why, who is asking, and from where."""
+    location = context.get("location") or gettext("unknown location")
+    site, service = context.get("site_name") or "", context.get("service") or ""
+    if site and service:
+        asker = gettext("%(service)s on %(site)s") % {"service": service, "site": site}
+    else:
+        asker = site or service
+    if context.get("purpose") == PURPOSE_REAUTHENTICATION:
+        title = gettext("Confirm it's you")
+        body = gettext("%(asker)s asks you to confirm it's you (request from %(location)s)")
+        if not asker:
+            body = gettext("Confirm it's you (request from %(location)s)")
+    else:
+        title = gettext("Login request")
+        body = gettext("%(asker)s: new login from %(location)s") if asker else gettext("New login from %(location)s")
+    return title, body % {"asker": asker, "location": location}
+
+
+def challenge_data(challenge: Challenge) -> dict[str, str]:
+    """The push's data: the challenge id and who is asking (never a number). String values, as FCM needs."""
+    context = challenge.context or {}
+    data = {
+        "type": CHALLENGE_PUSH_TYPE,
+        "challenge_id": str(challenge.id),
+        "purpose": str(context.get("purpose") or PURPOSE_LOGIN),
+    }
+    for key in ("site_name", "service"):
+        if context.get(key):
+            data[key] = str(context[key])
+    return data
+
+
+def device_language(device: PushDevice) -> str | None:
+    """The site's supported language closest to the one the phone registered; None: the active one."""
+    if not device.language:
+        return None
+    try:
+        return translation.get_supported_language_variant(device.language.replace("_", "-").lower())
+    except LookupError:
+        return None
+
+
 def build_message(challenge: Challenge, device: PushDevice, *, now: float | None = None) -> PushMessage:
-    """The notification for ``challenge`` on ``device``: challenge id as data, no number, no choices."""
+    """The notification for ``challenge`` on ``device``: challenge id as data, no number, no choices.
+    Title and body are in the phone owner's language when the device registered one."""
     now = time.time() if now is None else now
-    location = (challenge.context or {}).get("location") or gettext("unknown location")
+    language = device_language(device)
+    with translation.override(language) if language else contextlib.nullcontext():
+        title, body = challenge_text(challenge.context or {})
     return PushMessage(
         device_token=device.push_token,
         platform=device.platform,
-        title=gettext("Login request"),
-        body=gettext("New login from %(location)s") % {"location": location},
-        data={"type": CHALLENGE_PUSH_TYPE, "challenge_id": str(challenge.id)},
+        title=title,
+        body=body,
+        data=challenge_data(challenge),
         ttl=max(1, math.ceil(challenge.expires_at - now)),
         collapse_id=collapse_id_for(challenge.user_id),
         priority="high",
@@ -76,7 +124,8 @@ def build_message(challenge: Challenge, device: PushDevice, *, now: float | None
 def send_challenge(challenge: Challenge, devices: list[PushDevice]) -> list[DeliveryResult]:
     """Push ``challenge`` to every usable device in ``devices``, concurrently; never raises.
 
-    Devices whose credential is revoked or whose token was reported dead are skipped (no result).
+    Poll-only devices (platform ``none``), devices whose credential is revoked and those whose token
+    was reported dead are skipped (no result).
     On ``PushTokenUnregistered`` the device gets ``token_dead_at`` and a ``push_token_dead``
     SecurityEvent; any other ``PushError`` is logged once at WARNING with the provider's code (never
     the token). Results are in the order of the usable devices.
@@ -125,8 +174,10 @@ def send_challenge(challenge: Challenge, devices: list[PushDevice]) -> list[Deli
 
 
 def _usable_devices(devices: list[PushDevice]) -> list[PushDevice]:
-    """Drop dead-token devices and those whose credential is revoked (one query at most)."""
-    candidates = [d for d in devices if d.token_dead_at is None and d.push_token]
+    """Drop poll-only and dead-token devices and those whose credential is revoked (one query at most)."""
+    candidates = [
+        d for d in devices if d.token_dead_at is None and d.push_token and d.platform != PushDevice.Platform.NONE
+    ]
     unknown = [d.credential_id for d in candidates if not PushDevice.credential.is_cached(d)]
     active_unknown: set = set()
     if unknown:
@@ -159,7 +210,7 @@ def _send_platform(platform: str, pairs: list[tuple[PushDevice, PushMessage]]) -
 
 def _mark_dead(device: PushDevice, error: PushTokenUnregistered) -> bool:
     """Mark the device's token dead (once) and record the event. True when this call marked it."""
-    from django_pushmfa.services import record_event
+    from ...services import record_event
 
     try:
         now = timezone.now()

@@ -9,6 +9,7 @@ finding it consumed: an approved login is never lost, and never completed twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,9 @@ from ...internal import login as login_flow
 from ...internal import pending
 from ..store import Challenge
 from ..store.base import APPROVED, CONSUMED, DENIED, STATUSES
-from . import challenges
+from . import challenges, outcome
 
 logger = logging.getLogger("django_pushmfa")
-
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,12 @@ class PollResult:
     status: str
     challenge: Challenge
     done: login_flow.StepDone | None = None
+    reason: str | None = None  # a denial's: "wrong_number", "denied" or "reported" (a page extension)
 
     def as_json(self) -> dict[str, Any]:
-        return self.done.as_json() if self.done is not None else {"status": self.status}
+        if self.done is not None:
+            return self.done.as_json()
+        return {"status": self.status, "reason": self.reason} if self.reason else {"status": self.status}
 
 
 def start(request: HttpRequest, user: Any, *, remember: bool = False) -> Challenge:
@@ -97,13 +100,32 @@ def poll(
 
 
 async def apoll(
-    request: HttpRequest, challenge_id: str, wait: float = 0, *, purpose: login_flow.Purpose = login_flow.LOGIN
+    request: HttpRequest,
+    challenge_id: str,
+    wait: float = 0,
+    *,
+    purpose: login_flow.Purpose = login_flow.LOGIN,
+    check: Callable[[], None] | None = None,
 ) -> PollResult:
-    """:func:`poll` for async views: the wait never blocks the event loop."""
+    """:func:`poll` for async views: the wait never blocks the event loop, nor holds a thread busy.
+
+    ``check`` (sync: who may poll) runs in the same hop to the request's thread as the read; the
+    whole poll takes two such hops (one when it does not wait), whatever it waits for.
+    """
     from asgiref.sync import sync_to_async
 
-    challenge = await challenges.await_for_browser(request, challenge_id, wait)
+    if not wait:
+        return await sync_to_async(_checked_poll)(request, challenge_id, check, purpose)
+    challenge = await challenges.await_for_browser(request, challenge_id, wait, check=check)
     return await sync_to_async(finish)(request, challenge, purpose=purpose)
+
+
+def _checked_poll(
+    request: HttpRequest, challenge_id: str, check: Callable[[], None] | None, purpose: login_flow.Purpose
+) -> PollResult:
+    if check is not None:
+        check()
+    return poll(request, challenge_id, 0, purpose=purpose)
 
 
 def finish(
@@ -116,6 +138,9 @@ def finish(
     or it expired mid-wait) is consumed unused so it can never log anyone in.
     """
     status = challenge.status
+    if status == DENIED:
+        # Why, so the page can say "a wrong number was picked" instead of guessing.
+        return PollResult(status, challenge, reason=outcome.denial_reason(challenge))
     if status != APPROVED:
         # an unknown status from a newer store: fail closed
         return PollResult(status if status in STATUSES else DENIED, challenge)

@@ -13,6 +13,22 @@ from ...app_settings import app_settings
 
 MODES = ("choices", "entry")
 MIN_DIGITS, MAX_DIGITS = 2, 6
+# PUSHMFA_NUMBER_MATCHING_PROFILE: what each compliance profile enforces, whatever NUMBER_MODE and
+# NUMBER_DIGITS say — (mode, fewest digits). See docs/security.md for what each one is worth.
+PROFILES: dict[str, tuple[str, int]] = {
+    "cisa": ("entry", 2),  # CISA: the user types the number shown at the login (no picking)
+    "nist": ("entry", 6),  # NIST SP 800-63B rev. 4: typed, and as long as an out-of-band secret
+}
+
+
+def effective_policy() -> tuple[str, int, int]:
+    """``(mode, digits, choices)`` after ``PUSHMFA_NUMBER_MATCHING_PROFILE`` is applied."""
+    mode, digits, count = app_settings.NUMBER_MODE, app_settings.NUMBER_DIGITS, app_settings.NUMBER_CHOICES
+    profile = PROFILES.get(app_settings.NUMBER_MATCHING_PROFILE) if app_settings.NUMBER_MATCHING_PROFILE else None
+    if profile is not None:
+        mode = profile[0]
+        digits = max(digits, profile[1]) if isinstance(digits, int) else profile[1]
+    return mode, digits, count
 
 
 def number_space(digits: int) -> tuple[int, int]:
@@ -31,11 +47,13 @@ def generate(
 ) -> tuple[str, list[str] | None]:
     """A fresh (display number, choices) pair; choices is None in "entry" mode.
 
-    Arguments default to the settings (validated by system check ``pushmfa.E002``).
+    Arguments default to the settings, with ``PUSHMFA_NUMBER_MATCHING_PROFILE`` applied (validated by
+    system check ``pushmfa.E002``).
     """
-    digits = app_settings.NUMBER_DIGITS if digits is None else digits
-    mode = app_settings.NUMBER_MODE if mode is None else mode
-    count = app_settings.NUMBER_CHOICES if choices is None else choices
+    policy_mode, policy_digits, policy_count = effective_policy()
+    digits = policy_digits if digits is None else digits
+    mode = policy_mode if mode is None else mode
+    count = policy_count if choices is None else choices
     if not MIN_DIGITS <= digits <= MAX_DIGITS:
         raise ValueError(f"PUSHMFA_NUMBER_DIGITS must be {MIN_DIGITS}..{MAX_DIGITS}")
     if mode not in MODES:

@@ -1,8 +1,9 @@
 """The challenge store: where push challenges, fatigue counters and suspensions live.
 
 ``get_store()`` returns the store for ``PUSHMFA_CACHE_ALIAS``: the class named by
-``PUSHMFA_CHALLENGE_STORE``, or, when that is None, the Redis store for a django-redis cache and the
-generic cache store for any other cache. One instance per (class, alias) per process.
+``PUSHMFA_CHALLENGE_STORE``, or, when that is None, the Redis store for a Redis cache (django-redis
+or Django's own ``RedisCache``), the Redis Cluster store for a ``RedisClusterCache`` and the generic
+cache store for any other cache. One instance per (class, alias) per process.
 """
 from __future__ import annotations
 
@@ -15,24 +16,36 @@ __all__ = ["Challenge", "ChallengeStore", "RateLimit", "Resolution", "Suspension
 
 CACHE_STORE = "django_pushmfa.push.store.cache.CacheChallengeStore"
 REDIS_STORE = "django_pushmfa.push.store.redis.RedisChallengeStore"
+CLUSTER_STORE = "django_pushmfa.push.store.cluster.RedisClusterChallengeStore"
+CLUSTER_CACHE = "django_pushmfa.push.store.cluster_cache.RedisClusterCache"
 
 _instances: dict[tuple[str, str], ChallengeStore] = {}
 _guard = threading.Lock()
 
 
 def is_redis_cache(alias: str) -> bool:
-    """True when cache ``alias`` is a django-redis cache (whose raw connection the Redis store uses)."""
-    from django.conf import settings
+    """True when cache ``alias`` is a Redis cache — django-redis, or Django's own ``RedisCache`` —
+    whose raw redis-py connection the Redis store uses."""
+    from ...internal.redis_client import is_redis_alias
 
-    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
-    return backend.startswith("django_redis.")
+    return is_redis_alias(alias)
 
 
 def store_class(alias: str | None = None) -> str:
     """Dotted path of the store class that serves ``alias`` (default: ``PUSHMFA_CACHE_ALIAS``)."""
     if app_settings.CHALLENGE_STORE:
         return app_settings.CHALLENGE_STORE
-    return REDIS_STORE if is_redis_cache(alias or app_settings.CACHE_ALIAS) else CACHE_STORE
+    alias = alias or app_settings.CACHE_ALIAS
+    if is_cluster_cache(alias):
+        return CLUSTER_STORE
+    return REDIS_STORE if is_redis_cache(alias) else CACHE_STORE
+
+
+def is_cluster_cache(alias: str) -> bool:
+    """True when cache ``alias`` is the app's Redis Cluster cache (``push.store.cluster_cache``)."""
+    from django.conf import settings
+
+    return settings.CACHES.get(alias, {}).get("BACKEND", "") == CLUSTER_CACHE
 
 
 def get_store() -> ChallengeStore:

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from ...exceptions import ChallengeStoreUnavailable  # noqa: F401  (re-exported for store users)
 from .waiters import Watch, hub
 
 PENDING = "pending"
@@ -73,7 +72,8 @@ class Challenge:
     expires_at: float
     responded_at: float | None = None
     device_id: str | None = None  # the device that answered
-    context: dict = field(default_factory=dict)  # {"ip", "user_agent", "browser", "os", "location"}
+    # {"ip", "user_agent", "browser", "os", "location", "site_name", "purpose", "service"}
+    context: dict = field(default_factory=dict)
     # True when the stored status is still "pending" but the window has passed: the record reads as
     # "expired"; the flows persist that (once) and send challenge_expired.
     lapsed: bool = field(default=False, compare=False, repr=False)
@@ -105,6 +105,9 @@ class Challenge:
                 "browser": self.context.get("browser"),
                 "os": self.context.get("os"),
                 "requested_at": iso(self.created_at),
+                "site_name": self.context.get("site_name"),
+                "purpose": self.context.get("purpose") or "login",
+                "service": self.context.get("service"),
             },
             "expires_at": iso(self.expires_at),
         }
@@ -156,7 +159,8 @@ class ChallengeStore(ABC):
 
     Every method raises :class:`~django_pushmfa.exceptions.ChallengeStoreUnavailable` when the
     backing cache cannot be reached (the login fails closed). Implementations: ``cache`` (any Django
-    cache, correct within one process) and ``redis`` (atomic Lua scripts, pub/sub wake).
+    cache, correct within one process), ``redis`` (atomic Lua scripts, pub/sub wake; standalone or
+    Sentinel) and ``cluster`` (the same scripts in one hash slot each, sharded pub/sub wake).
     """
 
     def __init__(self, alias: str) -> None:

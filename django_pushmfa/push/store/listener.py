@@ -52,8 +52,11 @@ class Listener:
     @classmethod
     def stop_all(cls) -> None:
         """Stop every listener of this process (tests, shutdown)."""
+        listeners = []
         with cls._guard:
-            listeners, cls._instances = list(cls._instances.values()), {}
+            for klass in (cls, *cls.__subclasses__()):  # the Cluster store's listeners too
+                listeners += klass._instances.values()
+                klass._instances.clear()
         for listener in listeners:
             listener.stop()
 

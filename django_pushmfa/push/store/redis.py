@@ -1,4 +1,5 @@
-"""The challenge store on Redis, through the connection django-redis gives for a cache alias.
+"""The challenge store on Redis, through the redis-py connection of a cache alias (django-redis or
+Django's own ``RedisCache``).
 
 Every state change is one Lua script (``redis_scripts``), so racing responses cannot both win and no
 read-modify-write loses an update. Each script publishes the change on one channel; one listener
@@ -39,19 +40,18 @@ READY_TIMEOUT = 2.0  # how long the first waiter of a process waits for the list
 
 
 def _store_errors() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import RedisError
+    from ...internal.redis_client import redis_errors
 
-    errors: list[type[BaseException]] = [RedisError, OSError]
-    try:
-        from django_redis.exceptions import ConnectionInterrupted
-
-        errors.append(ConnectionInterrupted)
-    except ImportError:  # pragma: no cover - django-redis is a dependency
-        pass
-    return tuple(errors)
+    return redis_errors()
 
 
 class RedisChallengeStore(ChallengeStore):
+    #: The command the scripts publish changes with (the Cluster store: ``SPUBLISH``, sharded pub/sub).
+    PUBLISH = "PUBLISH"
+    #: Whether one script may touch a challenge and its user's counters together (not on a Cluster,
+    #: where they live in different hash slots: there the penalty is a second script).
+    ATOMIC_PENALTY = True
+
     def __init__(self, alias: str) -> None:
         super().__init__(alias)
         self._errors = _store_errors()
@@ -68,20 +68,22 @@ class RedisChallengeStore(ChallengeStore):
         return str(self.cache.make_key(f"pushmfa:{name}"))
 
     def client(self) -> Any:
-        from django_redis import get_redis_connection
+        from ...internal.redis_client import raw_client
 
         try:
-            return get_redis_connection(self.alias, write=True)
+            return raw_client(self.alias)
         except NotImplementedError as exc:
-            raise ChallengeStoreUnavailable(f"cache {self.alias!r} is not a django-redis cache") from exc
+            raise ChallengeStoreUnavailable(f"cache {self.alias!r} is not a Redis cache") from exc
 
     def _script(self, name: str) -> Any:
         # A Script only computes the SHA and loads itself on NOSCRIPT; any client can run it.
-        script = _SCRIPTS.get(name)
+        script = _SCRIPTS.get((name, self.PUBLISH))
         if script is None:
             from redis.commands.core import Script
 
-            script = _SCRIPTS[name] = Script(None, getattr(redis_scripts, name).encode())
+            source = getattr(redis_scripts, name).replace("'PUBLISH'", f"'{self.PUBLISH}'")
+            # redis-py takes no client here (typed too narrowly in its annotations).
+            script = _SCRIPTS[(name, self.PUBLISH)] = Script(None, source.encode())  # type: ignore[arg-type]
         return script
 
     def _call(self, fn: Callable[[], T]) -> T:
@@ -97,6 +99,47 @@ class RedisChallengeStore(ChallengeStore):
 
     def ckey(self, challenge_id: str) -> str:
         return self.key(f"c:{challenge_id}")
+
+    def ukey(self, kind: str, user_id: str) -> str:
+        """A per-user key: "u" (pointer to the outstanding challenge), "sus", "den", "rep"."""
+        return self.key(f"{kind}:{user_id}")
+
+    def channel_for(self, challenge_id: str) -> str:
+        """Where changes of ``challenge_id`` are published (here: the store's one channel)."""
+        return self.channel
+
+    def _penalty(self, suspension: SuspensionPolicy | None) -> tuple[list[str], list[Any]]:
+        """The keys and args of a move's penalty part (the users' runs and suspension flag)."""
+        if suspension is None:
+            return [], [0, 0, 0, 0]
+        uid = suspension.user_id
+        keys = [self.ukey("den", uid), self.ukey("rep", uid), self.ukey("sus", uid)]
+        return keys, [suspension.denial_limit, suspension.report_limit, suspension.window, suspension.seconds]
+
+    def _moved(
+        self, name: str, challenge_id: str, args: list[Any], suspension: SuspensionPolicy | None, now: float,
+        penalty: str | None = None, reset: bool = False,
+    ) -> Resolution:
+        """Run RESOLVE or RESPOND (whose ARGV ends with the penalty args) and read the result.
+
+        With ``ATOMIC_PENALTY`` off the script moves the challenge only, and the penalty of the move
+        it made (``PENALTY``) runs in the user's own hash slot afterwards."""
+        keys = [self.ckey(challenge_id)]
+        penalty_keys, penalty_args = self._penalty(suspension)
+        if self.ATOMIC_PENALTY:
+            result = self._run(name, keys + penalty_keys, args + penalty_args)
+        else:
+            result = self._run(name, keys, args + [0, 0, 0, 0])
+        ok = int(result[0]) == 1
+        challenge = self._decode(challenge_id, result[1], now) if len(result) > 1 else None
+        suspended = _text(result[2]) if ok and len(result) > 2 else ""
+        if ok and not self.ATOMIC_PENALTY and penalty_keys and challenge is not None:
+            if name == "RESPOND":  # the script decided: an approval ends the run, a refusal counts
+                penalty, reset = (None, True) if challenge.status == APPROVED else (penalty, False)
+            if penalty or reset:
+                suspended = _text(self._run("PENALTY", penalty_keys, [now, penalty or "", "1" if reset else "0",
+                                                                      *penalty_args]))
+        return Resolution(ok, challenge, now + float(suspended) if suspended else None)
 
     # --- encoding --------------------------------------------------------------------------------
     @staticmethod
@@ -149,7 +192,7 @@ class RedisChallengeStore(ChallengeStore):
         now = time.time()
         ckey = self.ckey(challenge.id)
         ttl_ms = max(1, math.ceil((challenge.expires_at - now + app_settings.CHALLENGE_GRACE) * 1000))
-        keys = [ckey, self.key(f"u:{challenge.user_id}"), self.key(f"sus:{suspension_of or challenge.user_id}")]
+        keys = [ckey, self.ukey("u", challenge.user_id), self.ukey("sus", suspension_of or challenge.user_id)]
         args: list[Any] = [
             repr(now), challenge.id, self._static(challenge), repr(challenge.expires_at), ttl_ms,
             f"{challenge.id} {ckey}", self.channel, "1" if suspension_of is not None else "0", len(limits),
@@ -188,23 +231,13 @@ class RedisChallengeStore(ChallengeStore):
         responded_at = fields.get("responded_at")
         device_id = fields.get("device_id")
         change = Change(to_status, responded_at, device_id)
-        keys = [self.ckey(challenge_id)]
         args: list[Any] = [
-            repr(now), from_status, to_status, int(app_settings.CHALLENGE_GRACE * 1000), self.channel,
-            change.encode(challenge_id), repr(responded_at) if responded_at is not None else "", device_id or "",
-            penalty or "", "1" if reset_denials else "0",
+            repr(now), from_status, to_status, int(app_settings.CHALLENGE_GRACE * 1000),
+            self.channel_for(challenge_id), change.encode(challenge_id),
+            repr(responded_at) if responded_at is not None else "", device_id or "", penalty or "",
+            "1" if reset_denials else "0",
         ]
-        if suspension is not None:
-            uid = suspension.user_id
-            keys += [self.key(f"den:{uid}"), self.key(f"rep:{uid}"), self.key(f"sus:{uid}")]
-            args += [suspension.denial_limit, suspension.report_limit, suspension.window, suspension.seconds]
-        else:
-            args += [0, 0, 0, 0]
-        result = self._run("RESOLVE", keys, args)
-        ok = int(result[0]) == 1
-        challenge = self._decode(challenge_id, result[1], now) if len(result) > 1 else None
-        suspended = _text(result[2]) if ok and len(result) > 2 else ""
-        return Resolution(ok, challenge, now + float(suspended) if suspended else None)
+        return self._moved("RESOLVE", challenge_id, args, suspension, now, penalty, reset_denials)
 
     def answer(
         self,
@@ -219,29 +252,19 @@ class RedisChallengeStore(ChallengeStore):
         """:meth:`ChallengeStore.answer` in one script (``RESPOND``): no read before it."""
         now = time.time()
         responded_at = fields.get("responded_at")
-        keys = [self.ckey(challenge_id)]
         args: list[Any] = [
             repr(now), str(user_id), number_digest or "", penalty, int(app_settings.CHALLENGE_GRACE * 1000),
-            self.channel, challenge_id, repr(responded_at) if responded_at is not None else "",
+            self.channel_for(challenge_id), challenge_id, repr(responded_at) if responded_at is not None else "",
             fields.get("device_id") or "",
         ]
-        if suspension is not None:
-            uid = suspension.user_id
-            keys += [self.key(f"den:{uid}"), self.key(f"rep:{uid}"), self.key(f"sus:{uid}")]
-            args += [suspension.denial_limit, suspension.report_limit, suspension.window, suspension.seconds]
-        else:
-            args += [0, 0, 0, 0]
-        result = self._run("RESPOND", keys, args)
-        ok = int(result[0]) == 1
-        challenge = self._decode(challenge_id, result[1], now) if len(result) > 1 else None
-        suspended = _text(result[2]) if ok and len(result) > 2 else ""
-        return Resolution(ok, challenge, now + float(suspended) if suspended else None)
+        return self._moved("RESPOND", challenge_id, args, suspension, now, penalty)
 
     def claim(self, challenge_id: str, binding: str) -> Challenge | None:
         """:meth:`ChallengeStore.claim` in one script (``CLAIM``)."""
         args = [
             hashlib.sha1(binding.encode()).hexdigest(),  # noqa: S324 - a comparison digest, not a MAC
-            int(app_settings.CHALLENGE_GRACE * 1000), self.channel, Change(CONSUMED).encode(challenge_id),
+            int(app_settings.CHALLENGE_GRACE * 1000), self.channel_for(challenge_id),
+            Change(CONSUMED).encode(challenge_id),
         ]
         result = self._run("CLAIM", [self.ckey(challenge_id)], args)
         challenge = self._decode(challenge_id, result[1]) if len(result) > 1 else None
@@ -250,7 +273,7 @@ class RedisChallengeStore(ChallengeStore):
         return replace(challenge, status=APPROVED, claimed=True)
 
     def latest_for_user(self, user_id: str) -> Challenge | None:
-        result = self._run("PENDING_FOR_USER", [self.key(f"u:{user_id}")], [])
+        result = self._run("PENDING_FOR_USER", [self.ukey("u", user_id)], [])
         return self._decode(_text(result[0]), result[1]) if result else None
 
     # --- fatigue -----------------------------------------------------------------------------------
@@ -260,11 +283,11 @@ class RedisChallengeStore(ChallengeStore):
 
     def suspension_remaining(self, user_id: str) -> int:
         client = self.client()
-        ttl = int(self._call(lambda: client.pttl(self.key(f"sus:{user_id}"))))
+        ttl = int(self._call(lambda: client.pttl(self.ukey("sus", user_id))))
         return math.ceil(ttl / 1000) if ttl > 0 else 0
 
     def lift_suspension(self, user_id: str) -> bool:
-        keys = [self.key(f"sus:{user_id}"), self.key(f"den:{user_id}"), self.key(f"rep:{user_id}")]
+        keys = [self.ukey("sus", user_id), self.ukey("den", user_id), self.ukey("rep", user_id)]
         return bool(self._run("LIFT", keys, []))
 
     # --- long-poll ---------------------------------------------------------------------------------

@@ -54,6 +54,30 @@ redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[5])
 return result
 """
 
+# A move's penalty: count a denial or report run, maybe start a suspension; or end the run of
+# denials (an approval). Locals set before it: now, penalty ('' | 'denial' | 'report'), reset
+# ('1'/'0'), den_key, rep_key, sus_key, den_limit, rep_limit, window (s), seconds; sets ``suspended``
+# to the suspension's seconds when this call started one.
+_PENALTY = """
+if reset == '1' then redis.call('DEL', den_key) end
+local run, limit = nil, 0
+if penalty == 'denial' then
+  run, limit = den_key, den_limit
+elseif penalty == 'report' then
+  run, limit = rep_key, rep_limit
+end
+if run then
+  local count = redis.call('INCR', run)
+  if redis.call('PTTL', run) < 0 then redis.call('PEXPIRE', run, window * 1000) end
+  if limit > 0 and count >= limit then
+    redis.call('DEL', den_key, rep_key)
+    if redis.call('SET', sus_key, now, 'PX', seconds * 1000, 'NX') then
+      suspended = tostring(seconds)
+    end
+  end
+end
+"""
+
 # The move itself, shared by RESOLVE and RESPOND once they decided it. Locals set before it: now,
 # to, penalty ('' | 'denial' | 'report'), reset ('1'/'0'), grace (ms), channel, message,
 # responded ('' or responded_at), device ('' or device id), and (with a suspension policy: KEYS 2
@@ -67,23 +91,8 @@ if ttl >= 0 and ttl < grace then redis.call('PEXPIRE', KEYS[1], grace) end
 redis.call('PUBLISH', channel, message)
 local suspended = ''
 if #KEYS >= 4 then
-  if reset == '1' then redis.call('DEL', KEYS[2]) end
-  local run, limit = nil, 0
-  if penalty == 'denial' then
-    run, limit = KEYS[2], den_limit
-  elseif penalty == 'report' then
-    run, limit = KEYS[3], rep_limit
-  end
-  if run then
-    local count = redis.call('INCR', run)
-    if redis.call('PTTL', run) < 0 then redis.call('PEXPIRE', run, window * 1000) end
-    if limit > 0 and count >= limit then
-      redis.call('DEL', KEYS[2], KEYS[3])
-      if redis.call('SET', KEYS[4], now, 'PX', seconds * 1000, 'NX') then
-        suspended = tostring(seconds)
-      end
-    end
-  end
+  local den_key, rep_key, sus_key = KEYS[2], KEYS[3], KEYS[4]
+""" + _PENALTY + """
 end
 return {1, redis.call('HGETALL', KEYS[1]), suspended}
 """
@@ -148,6 +157,40 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl >= 0 and ttl < grace then redis.call('PEXPIRE', KEYS[1], grace) end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return {1, redis.call('HGETALL', KEYS[1])}
+"""
+
+# A move's penalty on its own, for the Cluster store (a user's counters live in the user's hash slot,
+# the challenge in its own). KEYS: 1 denial run, 2 report run, 3 suspension flag. ARGV: 1 now,
+# 2 penalty, 3 reset denials ('1'/'0'), 4 denial limit, 5 report limit, 6 window s, 7 suspension s.
+# Returns the suspension's seconds when this call started one, else ''.
+PENALTY = """
+local now, penalty, reset = ARGV[1], ARGV[2], ARGV[3]
+local den_key, rep_key, sus_key = KEYS[1], KEYS[2], KEYS[3]
+local den_limit, rep_limit = tonumber(ARGV[4]), tonumber(ARGV[5])
+local window, seconds = tonumber(ARGV[6]), tonumber(ARGV[7])
+local suspended = ''
+""" + _PENALTY + """
+return suspended
+"""
+
+# The Cluster store's CREATE, in the two hash slots it touches (rate limits: HIT, one by one).
+# SAVE: KEYS 1 new challenge. ARGV: 1 static JSON, 2 expires_at, 3 ttl ms.
+SAVE = """
+redis.call('HSET', KEYS[1], 'd', ARGV[1], 's', 'pending', 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# SWAP: KEYS 1 user pointer, 2 suspension flag. ARGV: 1 pointer value, 2 ttl ms, 3 check suspension.
+# Returns {'suspended', ttl ms} or {'ok', previous pointer value or ''}.
+SWAP = """
+if ARGV[3] == '1' then
+  local ttl = redis.call('PTTL', KEYS[2])
+  if ttl > 0 then return {'suspended', ttl} end
+end
+local previous = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {'ok', previous or ''}
 """
 
 # KEYS: 1 user pointer. Returns {id, hash fields} or nil.

@@ -8,6 +8,14 @@
  * holding [data-pushmfa-state="idle|sending|pending|approved|denied|expired|error"] blocks (one shown
  * at a time), [data-pushmfa-number], [data-pushmfa-countdown], [data-pushmfa-error], a form
  * [data-pushmfa-push-form] whose submit starts a new push, and an optional [data-pushmfa-remember].
+ * A [data-pushmfa-announce] live region, present from the start, announces the number and the
+ * countdown's milestones (data-msg-number, data-msg-left); the countdown itself is not live. On
+ * every state change the focus moves to the new state's [data-pushmfa-focus]. A 429 disables the
+ * send button for the Retry-After seconds (data-msg-retry, data-msg-retry-button; "{time}").
+ *
+ * The account page: [data-pushmfa-pairing] watches api/credentials/ (data-credentials-url) for a
+ * push credential not in data-known-ids and then shows its "paired" state; [data-pushmfa-copy]
+ * buttons copy their value to the clipboard.
  *
  * Events, dispatched on the [data-pushmfa-push] element (they bubble, so listen on document):
  *   pushmfa:started   detail {challengeId, displayNumber, expiresAt}
@@ -24,6 +32,29 @@
   var WAIT_SECONDS = 25;        // long-poll window per request (the server caps it at 30)
   var MAX_NETWORK_RETRIES = 5;  // consecutive network failures before giving up
   var CONSUMED_RELOAD_DELAY_MS = 2000;  // see "consumed" in handle()
+  var MILESTONES = [60, 30, 10];  // seconds left that are announced (never every second)
+  var URGENT_SECONDS = 20;      // the countdown turns urgent below this
+  var PAIRING_POLL_MS = 2000;   // how often the account page looks for the newly paired phone
+  var REASON_TRIES = 4;         // re-reads of a denied push whose reason is not logged yet
+  var REASON_DELAY_MS = 300;
+
+  function clock(seconds) {
+    return Math.floor(seconds / 60) + ":" + ("0" + (seconds % 60)).slice(-2);
+  }
+
+  function fill(template, values) {
+    return String(template || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : all;
+    });
+  }
+
+  function focusFirst(container) {
+    if (!container) return;
+    var targets = container.querySelectorAll("[data-pushmfa-focus], h2[tabindex]");
+    for (var i = 0; i < targets.length; i++) {
+      if (!targets[i].hidden) { targets[i].focus({ preventScroll: false }); return; }
+    }
+  }
 
   function csrfToken(root) {
     var input = root.querySelector("input[name=csrfmiddlewaretoken]") ||
@@ -37,10 +68,20 @@
     this.root = root;
     this.form = root.querySelector("[data-pushmfa-push-form]");
     this.remember = root.querySelector("[data-pushmfa-remember]");
+    this.announcer = root.querySelector("[data-pushmfa-announce]");
     this.challenge = null;
     this.generation = 0;   // bumps on every new challenge: stale poll loops stop
     this.timer = null;
+    this.retryTimer = null;
   }
+
+  PushSection.prototype.announce = function (text) {
+    if (this.announcer && text) this.announcer.textContent = text;
+  };
+
+  PushSection.prototype.message = function (name, values) {
+    return fill(this.root.getAttribute("data-msg-" + name), values || {});
+  };
 
   PushSection.prototype.emit = function (name, detail) {
     var event;
@@ -64,8 +105,18 @@
       send.disabled = state === "sending";
       if (state !== "idle" && send.getAttribute("data-again-label")) send.textContent = send.getAttribute("data-again-label");
     }
+    var remember = this.root.querySelector("[data-pushmfa-remember]");
+    if (remember && remember.closest) {
+      var label = remember.closest("label");
+      if (label) label.hidden = state === "approved";
+    }
+    var previous = this.root.getAttribute("data-pushmfa-current");
     this.root.setAttribute("data-pushmfa-current", state);
     if (state !== "pending") this.stopCountdown();
+    // Every change of state moves the focus to what the new state says (screen readers read it).
+    if (previous && previous !== state) {
+      focusFirst(this.root.querySelector('[data-pushmfa-state="' + state + '"]'));
+    }
   };
 
   PushSection.prototype.fail = function (code, detail, status) {
@@ -99,7 +150,9 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (generation !== self.generation) return;
         if (response.status !== 201) {
+          var wait = parseInt(response.headers.get("Retry-After") || "", 10);
           self.fail(data.code || "error", data.detail || response.statusText, response.status);
+          if (response.status === 429 && wait > 0) self.holdOff(wait);
           return;
         }
         self.follow({
@@ -114,16 +167,42 @@
     });
   };
 
+  // Rate limited: say when a new push can be sent, and keep the button disabled until then.
+  PushSection.prototype.holdOff = function (seconds) {
+    var self = this;
+    var until = Date.now() + seconds * 1000;
+    var send = this.root.querySelector("[data-pushmfa-send]");
+    var out = this.root.querySelector("[data-pushmfa-error]");
+    var label = send ? send.textContent : "";
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    function tick() {
+      var left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+      if (left <= 0) {
+        clearInterval(self.retryTimer);
+        self.retryTimer = null;
+        if (send) { send.disabled = false; send.textContent = label; }
+        return;
+      }
+      if (out && self.root.getAttribute("data-pushmfa-current") === "error") out.textContent = self.message("retry", { time: clock(left) });
+      if (send) { send.disabled = true; send.textContent = self.message("retry-button", { time: clock(left) }); }
+    }
+    tick();
+    this.root.setAttribute("data-pushmfa-retry-after", String(seconds));
+    this.retryTimer = setInterval(tick, 1000);
+  };
+
   PushSection.prototype.networkMessage = function () {
     return this.root.getAttribute("data-network-error") || "Network error.";
   };
 
   PushSection.prototype.follow = function (challenge) {
     this.challenge = challenge;
+    this.reasonTries = 0;
     var generation = ++this.generation;
     var number = this.root.querySelector("[data-pushmfa-number]");
     if (number) number.textContent = challenge.number;
     this.show("pending");
+    this.announce(this.message("number", { number: challenge.number }));
     this.startCountdown(challenge.expiresAt);
     this.emit("started", { challengeId: challenge.id, displayNumber: challenge.number, expiresAt: challenge.expiresAt });
     this.poll(generation, 0);
@@ -154,6 +233,15 @@
       });
   };
 
+  PushSection.prototype.pollOnce = function (generation) {
+    var self = this;
+    if (generation !== this.generation) return;
+    fetch(this.challenge.pollUrl, { credentials: "same-origin", headers: { "Accept": "application/json" }, cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) { if (generation === self.generation) self.handle(generation, data); },
+            function () { if (generation === self.generation) self.handle(generation, { status: "denied", reason: null, final: true }); });
+  };
+
   PushSection.prototype.retry = function (generation, failures) {
     var self = this;
     setTimeout(function () { self.poll(generation, failures); }, Math.min(8000, 500 * Math.pow(2, failures)));
@@ -172,9 +260,18 @@
         }
         return;
       case "denied":
+        // The phone's answer reaches the log a moment after the challenge: ask again, briefly, so
+        // the page can say what happened (a wrong number, a denial, a report) rather than guess.
+        if (!data.reason && !data.final && (this.reasonTries = (this.reasonTries || 0) + 1) <= REASON_TRIES) {
+          var self = this;
+          setTimeout(function () { self.pollOnce(generation); }, REASON_DELAY_MS);
+          return;
+        }
+        this.reasonTries = 0;
         this.generation++;
+        this.showReason(data.reason);
         this.show("denied");
-        this.emit("denied", {});
+        this.emit("denied", { reason: data.reason || null });
         return;
       case "consumed":
         // Approved, and another tab (or an earlier poll) of this same session used it: the session is
@@ -194,16 +291,39 @@
     }
   };
 
+  // The server knows why a push was denied ("wrong_number", "denied", "reported"): say it.
+  PushSection.prototype.showReason = function (reason) {
+    var lines = this.root.querySelectorAll("[data-pushmfa-denied]");
+    var known = false;
+    for (var i = 0; i < lines.length; i++) known = known || lines[i].getAttribute("data-pushmfa-denied") === reason;
+    for (var j = 0; j < lines.length; j++) {
+      lines[j].hidden = lines[j].getAttribute("data-pushmfa-denied") !== (known ? reason : "denied");
+    }
+  };
+
   PushSection.prototype.startCountdown = function (expiresAt) {
     var self = this;
     var wrap = this.root.querySelector("[data-pushmfa-countdown-wrap]");
     var out = this.root.querySelector("[data-pushmfa-countdown]");
+    var announced = {};
     this.stopCountdown();
     if (!out || !expiresAt || isNaN(expiresAt)) return;
     if (wrap) wrap.hidden = false;
     function tick() {
       var left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
-      out.textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
+      out.textContent = clock(left);
+      if (wrap) wrap.classList.toggle("pushmfa-countdown--urgent", left <= URGENT_SECONDS);
+      for (var i = 0; i < MILESTONES.length; i++) {
+        var mark = MILESTONES[i];
+        if (left <= mark && left > mark - 5 && !announced[mark]) {
+          announced[mark] = true;
+          self.announce(self.message("left", { time: clock(left) }));
+        }
+        if (left <= mark) announced[mark] = true;  // a page opened late announces no stale milestone
+      }
+    }
+    for (var m = 0; m < MILESTONES.length; m++) {
+      if (Math.round((expiresAt - Date.now()) / 1000) <= MILESTONES[m]) announced[MILESTONES[m]] = true;
     }
     tick();
     this.timer = setInterval(tick, 1000);
@@ -214,8 +334,26 @@
     this.timer = null;
   };
 
+  // "Trust this browser" ticked or unticked after the push was sent: the MFA page keeps the choice
+  // in the session, where the poll that sees the approval reads it.
+  PushSection.prototype.sendRemember = function () {
+    if (!this.form || !window.FormData) return;
+    var data = new FormData();
+    data.append("csrfmiddlewaretoken", csrfToken(this.root));
+    data.append("action", "remember");
+    if (this.remember.checked) data.append("remember", "on");
+    fetch(this.form.getAttribute("action"), {
+      method: "POST", credentials: "same-origin", body: data, headers: { "X-Requested-With": "XMLHttpRequest" }
+    }).catch(function () { /* the choice is also sent with the next push */ });
+  };
+
   PushSection.prototype.init = function () {
     var self = this;
+    if (this.remember) {
+      this.remember.addEventListener("change", function () {
+        if (self.root.getAttribute("data-pushmfa-current") === "pending") self.sendRemember();
+      });
+    }
     if (this.form) {
       this.form.addEventListener("submit", function (event) {
         event.preventDefault();
@@ -235,6 +373,67 @@
     }
   };
 
+  // --- the account page: pairing a phone ---------------------------------------------------------
+  function PairingWatch(root) {
+    this.root = root;
+    this.known = (root.getAttribute("data-known-ids") || "").split(/\s+/).filter(Boolean);
+    this.expiresAt = Date.parse(root.getAttribute("data-expires-at") || "");
+  }
+
+  PairingWatch.prototype.show = function (state) {
+    var blocks = this.root.querySelectorAll("[data-pushmfa-pairing-state]");
+    for (var i = 0; i < blocks.length; i++) blocks[i].hidden = blocks[i].getAttribute("data-pushmfa-pairing-state") !== state;
+    this.root.setAttribute("data-pushmfa-pairing-current", state);
+    focusFirst(this.root.querySelector('[data-pushmfa-pairing-state="' + state + '"]'));
+  };
+
+  PairingWatch.prototype.check = function () {
+    var self = this;
+    if (!isNaN(this.expiresAt) && Date.now() > this.expiresAt) { this.show("expired"); return; }
+    fetch(this.root.getAttribute("data-credentials-url"), {
+      credentials: "same-origin", headers: { "Accept": "application/json" }, cache: "no-store"
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      var found = null;
+      var list = (data && data.credentials) || [];
+      for (var i = 0; i < list.length; i++) {
+        if (list[i].method === "push" && self.known.indexOf(String(list[i].id)) < 0) found = list[i];
+      }
+      if (found) {
+        var name = self.root.querySelector("[data-pushmfa-paired-name]");
+        if (name) name.textContent = found.label;
+        self.show("paired");
+      } else {
+        setTimeout(function () { self.check(); }, PAIRING_POLL_MS);
+      }
+    }, function () {
+      setTimeout(function () { self.check(); }, PAIRING_POLL_MS * 2);
+    });
+  };
+
+  PairingWatch.prototype.init = function () {
+    var wait = this.root.querySelector("[data-pushmfa-pairing-wait]");
+    if (!this.root.getAttribute("data-credentials-url")) return;
+    if (wait) wait.hidden = false;
+    this.check();
+  };
+
+  function initCopyButtons() {
+    var buttons = document.querySelectorAll("[data-pushmfa-copy]");
+    for (var i = 0; i < buttons.length; i++) {
+      var button = buttons[i];
+      if (!navigator.clipboard || !window.isSecureContext) continue;  // stays hidden: the link is shown instead
+      button.hidden = false;
+      button.addEventListener("click", function (event) {
+        var target = event.currentTarget;
+        navigator.clipboard.writeText(target.getAttribute("data-pushmfa-copy")).then(function () {
+          target.textContent = target.getAttribute("data-copied-label") || target.textContent;
+        });
+      });
+    }
+  }
+
   function init() {
     if (!window.fetch) return;  // the form + page refresh path keeps working
     var roots = document.querySelectorAll("[data-pushmfa-push]");
@@ -243,6 +442,16 @@
       roots[i].pushmfa = new PushSection(roots[i]);
       roots[i].pushmfa.init();
     }
+    var pairings = document.querySelectorAll("[data-pushmfa-pairing]");
+    for (var j = 0; j < pairings.length; j++) {
+      if (pairings[j].pushmfa) continue;
+      pairings[j].pushmfa = new PairingWatch(pairings[j]);
+      pairings[j].pushmfa.init();
+    }
+    initCopyButtons();
+    // A mistyped code comes back selected, ready to be corrected.
+    var mistyped = document.querySelector("[data-pushmfa-select]");
+    if (mistyped) { mistyped.focus(); mistyped.select(); }
   }
 
   // Forms marked data-pushmfa-confirm="<question>" ask before submitting (the account page's "Remove").

@@ -14,6 +14,7 @@ import pyotp
 from django.utils.crypto import constant_time_compare
 
 from ...app_settings import app_settings
+from ...internal import throttle
 from ...models import TOTPDevice
 
 # pyotp.random_base32 draws from ``secrets``; 32 base32 characters = 160 bits (RFC 4226's recommendation).
@@ -45,7 +46,7 @@ def normalize_code(code: Any, digits: int) -> str | None:
     Spaces between groups ("123 456") are allowed; anything else that is not an ASCII digit
     (unicode digits, NUL, letters) makes the code malformed.
     """
-    if not isinstance(code, str) or len(code) > 32:
+    if not isinstance(code, str) or len(code) > throttle.MAX_CODE_LENGTH:
         return None
     cleaned = _WHITESPACE.sub("", code.strip())
     if len(cleaned) != digits or not cleaned.isascii() or not cleaned.isdigit():
@@ -57,17 +58,34 @@ def current_step(period: int, now: float | None = None) -> int:
     return int((time.time() if now is None else now) // period)
 
 
+def accepted_window(tolerance: Any = None) -> tuple[int, int]:
+    """``(steps behind, steps ahead)`` accepted around the current step.
+
+    ``PUSHMFA_TOTP_TOLERANCE`` (or ``tolerance``) ``"previous"`` (the default): the current step and
+    the one before, for a code typed just as it changed — a code then lives at most two periods
+    (OWASP ASVS 5 caps a code's lifetime); an integer ``n``: ``n`` steps either side (``1``: the v1
+    default).
+    """
+    value = app_settings.TOTP_TOLERANCE if tolerance is None else tolerance
+    if value == "previous":
+        return 1, 0
+    steps = int(value)
+    return steps, steps
+
+
 def matching_step(
-    secret: str, code: str, *, digits: int, period: int, tolerance: int, now: float | None = None
+    secret: str, code: str, *, digits: int, period: int, tolerance: Any = None, now: float | None = None
 ) -> int | None:
-    """The newest time step within ±``tolerance`` of now whose code equals ``code``, else None.
+    """The newest time step within the accepted window (see :func:`accepted_window`) whose code
+    equals ``code``, else None.
 
     Every candidate is compared (constant-time) so timing does not reveal which step matched.
     """
     totp = make_totp(secret, digits=digits, period=period)
     step = current_step(period, now)
+    behind, ahead = accepted_window(tolerance)
     matched: int | None = None
-    for candidate in range(step - tolerance, step + tolerance + 1):
+    for candidate in range(step - behind, step + ahead + 1):
         if candidate < 0:
             continue
         if constant_time_compare(totp.generate_otp(candidate), code):

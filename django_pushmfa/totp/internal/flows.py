@@ -20,7 +20,7 @@ from ...adapter import get_adapter
 from ...app_settings import app_settings
 from ...exceptions import InvalidCode
 from ...internal import throttle
-from ...models import MFACredential, SecurityEvent, TOTPDevice
+from ...models import MFACredential, TOTPDevice
 from . import auth
 
 SETUP_SESSION_KEY = "pushmfa_totp_setup"
@@ -91,7 +91,7 @@ def confirm_setup(request: HttpRequest, user: Any, code: Any, *, label: str = ""
     step = None
     if normalized is not None:
         step = auth.matching_step(
-            setup.secret, normalized, digits=digits, period=period, tolerance=int(app_settings.TOTP_TOLERANCE)
+            setup.secret, normalized, digits=digits, period=period
         )
     if step is None:
         _fail(request, user, stage="setup")
@@ -121,7 +121,6 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
     """
     throttle.check(user)
     adapter = get_adapter()
-    tolerance = int(app_settings.TOTP_TOLERANCE)
     for device in auth.active_devices(user):
         normalized = auth.normalize_code(code, device.digits)
         if normalized is None:
@@ -131,9 +130,7 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
         except ValueError:  # SECRET_KEY rotated without keeping the old one in SECRET_KEY_FALLBACKS
             services.logger.error("pushmfa: cannot decrypt TOTP credential %s", device.pk)
             continue
-        step = auth.matching_step(
-            secret, normalized, digits=device.digits, period=device.period, tolerance=tolerance
-        )
+        step = auth.matching_step(secret, normalized, digits=device.digits, period=device.period)
         if step is not None and auth.consume_step(device, step):
             throttle.reset(user)
             return device.credential
@@ -141,8 +138,7 @@ def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
 
 
 def _fail(request: HttpRequest, user: Any, *, stage: str) -> NoReturn:
-    wait = throttle.record_failure(user)
-    services.record_event(
-        user, SecurityEvent.Kind.MFA_FAILED, request=request, method="totp", stage=stage, backoff=wait
-    )
+    throttle.record_failure(user, request, method="totp", stage=stage)
+    if stage == "login":
+        services.alert_second_step_failed(user, request, "code")
     raise InvalidCode()

@@ -126,6 +126,8 @@ def pop_state(request: HttpRequest, key: str, user: Any) -> dict[str, Any]:
     except Exception:
         logger.warning("pushmfa: cache unreachable; WebAuthn challenge marker skipped", exc_info=True)
         first = True
-    if not first:
+    if first is None:  # a cache that swallows its errors (django-redis IGNORE_EXCEPTIONS) is unreachable too
+        logger.warning("pushmfa: cache answered nothing; WebAuthn challenge marker skipped")
+    elif not first:
         raise WebAuthnFailed("challenge already used")
     return state

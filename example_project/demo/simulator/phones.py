@@ -30,6 +30,15 @@ def new_push_token() -> str:
     return "simulated-" + secrets.token_urlsafe(24)
 
 
+BROWSER_TOKEN_PREFIX = "browser-"
+
+
+def is_browser_push_token(token: str) -> bool:
+    """A push token the browser phone made for itself (``browser-`` + 32 base64url characters)."""
+    rest = token[len(BROWSER_TOKEN_PREFIX):] if token.startswith(BROWSER_TOKEN_PREFIX) else ""
+    return len(rest) == 32 and all(ch.isalnum() or ch in "-_" for ch in rest)
+
+
 def client_for(phone: SimulatedPhone, request: HttpRequest) -> PhoneClient:
     """A signed-request client for ``phone`` against this very site."""
     transport = HTTPTransport(api_base_url(request), timeout=DEVICE_API_TIMEOUT)
@@ -89,32 +98,35 @@ def _challenge_id(message: PushMessage) -> str | None:
     return message.challenge_id or (message.data or {}).get("challenge_id")
 
 
-def _pushes_for(phone: SimulatedPhone, seen: set[str]) -> list[dict[str, Any]]:
-    mine = [m for m in list(locmem.outbox) if m.device_token == phone.push_token][-INBOX_WINDOW:]
+def _pushes_for(push_token: str, seen: set[str]) -> list[dict[str, Any]]:
+    mine = [m for m in list(locmem.outbox) if m.device_token == push_token][-INBOX_WINDOW:]
     pushes = []
     for message in mine:
         challenge_id = _challenge_id(message)
         if challenge_id and challenge_id not in seen:
             seen.add(challenge_id)
-            pushes.append({"challenge_id": challenge_id, "title": message.title, "body": message.body})
+            # "data" is the payload as the provider delivers it: the browser phone parses it with the SDK.
+            pushes.append(
+                {"challenge_id": challenge_id, "title": message.title, "body": message.body, "data": message.data}
+            )
     return pushes
 
 
-def known_pushes(phone: SimulatedPhone) -> list[str]:
-    """Challenge ids of the pushes this phone already got (the page starts listening after them)."""
-    return [p["challenge_id"] for p in _pushes_for(phone, set())]
+def known_pushes(push_token: str) -> list[str]:
+    """Challenge ids of the pushes this token already got (the page starts listening after them)."""
+    return [p["challenge_id"] for p in _pushes_for(push_token, set())]
 
 
-def wait_for_pushes(phone: SimulatedPhone, seen: set[str], timeout: float) -> list[dict[str, Any]]:
-    """Pushes to ``phone`` whose challenge is not in ``seen``, waiting up to ``timeout`` seconds.
+def wait_for_pushes(push_token: str, seen: set[str], timeout: float) -> list[dict[str, Any]]:
+    """Pushes to ``push_token`` whose challenge is not in ``seen``, waiting up to ``timeout`` seconds.
 
     Wakes as soon as the push backend sends one (``locmem.wait_for_message``), never a sleep loop.
     """
 
     def is_new(message: PushMessage) -> bool:
         challenge_id = _challenge_id(message)
-        return message.device_token == phone.push_token and bool(challenge_id) and challenge_id not in seen
+        return message.device_token == push_token and bool(challenge_id) and challenge_id not in seen
 
     if locmem.wait_for_message(is_new, timeout) is None:
         return []
-    return _pushes_for(phone, set(seen))
+    return _pushes_for(push_token, set(seen))

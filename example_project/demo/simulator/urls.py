@@ -7,6 +7,8 @@ app_name = "simulator"
 
 urlpatterns = [
     path("", views.page, name="page"),
+    path("browser/", views.browser_phone, name="browser"),
+    path("api/browser-inbox/", views.browser_inbox, name="browser-inbox"),
     path("api/phones/", views.phone_list, name="phones"),
     path("api/pair/", views.pair, name="pair"),
     path("api/phones/<int:phone_id>/inbox/", views.inbox, name="inbox"),

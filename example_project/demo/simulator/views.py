@@ -1,6 +1,7 @@
 """The phone simulator: one page playing the mobile app, and the small JSON API behind it.
 
-Development only: every view answers 404 unless ``PUSHMFA_PHONE_SIMULATOR`` is on (default: DEBUG).
+Development only: every view answers 404 unless ``DEMO_PHONE_SIMULATOR`` is on (the
+example settings: the environment variable ``PUSHMFA_PHONE_SIMULATOR``, default DEBUG).
 The page's script never signs anything itself; each action goes to a view here, which uses the
 reference phone client (``django_pushmfa.testing.phone``) with the simulated phone's key.
 """
@@ -11,12 +12,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from django_pushmfa.app_settings import app_settings
+from django_pushmfa.push.internal.numbers import effective_policy
 from django_pushmfa.testing.phone import PhoneAPIError
 
 from ..models import SimulatedPhone
@@ -29,7 +32,7 @@ MAX_SEEN = 200
 def simulator_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not app_settings.PHONE_SIMULATOR_ENABLED:
+        if not settings.DEMO_PHONE_SIMULATOR:
             raise Http404("The phone simulator is off (PUSHMFA_PHONE_SIMULATOR).")
         return view(request, *args, **kwargs)
 
@@ -71,7 +74,7 @@ def page(request: HttpRequest) -> HttpResponse:
             "phones": phone_list,
             "phones_json": phone_list,
             "selected": selected,
-            "number_mode": app_settings.NUMBER_MODE,
+            "number_mode": effective_policy()[0],
         },
     )
 
@@ -108,8 +111,24 @@ def inbox(request: HttpRequest, phone_id: int) -> JsonResponse:
     so the page only notifies about newer ones.
     """
     phone = get_object_or_404(SimulatedPhone, pk=phone_id)
+    return _inbox(request, phone.push_token)
+
+
+@simulator_only
+@require_GET
+def browser_inbox(request: HttpRequest) -> JsonResponse:
+    """The browser phone's push inbox (``/simulator/browser/``): the same long-poll, by its push token.
+
+    The browser phone signs everything itself with the SDK; this view only stands in for FCM."""
+    token = request.GET.get("token", "")
+    if not phones.is_browser_push_token(token):
+        return _error("invalid", "Not a browser phone's push token.", 400)
+    return _inbox(request, token)
+
+
+def _inbox(request: HttpRequest, push_token: str) -> JsonResponse:
     if "seen" not in request.GET:
-        return JsonResponse({"pushes": [], "known": phones.known_pushes(phone)})
+        return JsonResponse({"pushes": [], "known": phones.known_pushes(push_token)})
     seen = {s for s in request.GET["seen"].split(",") if s}
     if len(seen) > MAX_SEEN:
         return _error("invalid", "Too many seen ids.", 400)
@@ -117,7 +136,16 @@ def inbox(request: HttpRequest, phone_id: int) -> JsonResponse:
         wait = max(0.0, min(float(request.GET.get("wait", MAX_WAIT)), MAX_WAIT))
     except ValueError:
         return _error("invalid", "wait must be a number of seconds.", 400)
-    return JsonResponse({"pushes": phones.wait_for_pushes(phone, seen, wait)})
+    return JsonResponse({"pushes": phones.wait_for_pushes(push_token, seen, wait)})
+
+
+@simulator_only
+@ensure_csrf_cookie
+@require_GET
+def browser_phone(request: HttpRequest) -> HttpResponse:
+    """A phone app running in this browser tab on the TypeScript device SDK: its key is a
+    non-extractable WebCrypto key kept in IndexedDB, and it signs its own requests."""
+    return render(request, "demo/browser_phone.html", {"number_mode": app_settings.NUMBER_MODE})
 
 
 @simulator_only

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from importlib import import_module
 from typing import Any
 
@@ -35,7 +36,7 @@ from ...simulator import phones
 
 DEMO_USERNAME = "demo"
 ADMIN_USERNAME = "admin"
-PHONE_NAME = "Demo Pixel (simulated)"
+PHONE_NAME = "{username}'s Pixel (simulated)"  # one per demo user: the simulator lists them apart
 
 
 def random_password() -> str:
@@ -116,7 +117,8 @@ class Command(BaseCommand):
             out("")
             out(f"  Demo user        {account['username']} / {account['password']}")
             out(f"  Push             paired with “{account['phone_name']}” — pick the number in the simulator")
-            out(f"  TOTP secret      {account['totp_secret']}")
+            out(f"  TOTP secret      {account['totp_secret']}   (current code: manage.py pushmfa_demo_code"
+                f"{'' if account['username'] == DEMO_USERNAME else ' ' + account['username']})")
             out(f"  otpauth URI      {account['otpauth_uri']}")
             out(f"  Backup codes     {'  '.join(codes[:5])}")
             out(f"                   {'  '.join(codes[5:])}")
@@ -146,7 +148,8 @@ class Command(BaseCommand):
         # The server is not running yet: register in-process, through the real registration endpoint.
         transport = DjangoClientTransport(Client(SERVER_NAME=host.split(":")[0]))
         try:
-            return phones.pair(issued.pairing_uri, PHONE_NAME, transport=transport)
+            name = PHONE_NAME.format(username=user.get_username())
+            return phones.pair(issued.pairing_uri, name, transport=transport)
         except Exception as exc:  # the device API refused: say why instead of a traceback
             raise CommandError(f"Pairing the simulated phone failed: {exc}") from exc
 
@@ -167,7 +170,8 @@ class Command(BaseCommand):
         request.session = import_module(settings.SESSION_ENGINE).SessionStore()
         request.user = user
         setup = totp_flows.begin_setup(request, user)
-        code = totp_auth.make_totp(setup.secret).now()
+        # The previous step's code (the default window accepts it): the code the app shows now logs in.
+        code = totp_auth.make_totp(setup.secret).at(time.time() - totp_auth.make_totp(setup.secret).interval)
         with transaction.atomic():
             totp_flows.confirm_setup(request, user, code, label="Authenticator app")
         return setup.secret, setup.otpauth_uri

@@ -136,6 +136,7 @@
   function notify(challengeId, title, body) {
     var box = $("[data-sim-notifications]");
     if ($('[data-sim-notification="' + challengeId + '"]', box)) return;
+    if (state.challenge && state.challenge.challenge_id === challengeId) return;  // already open
     var el = document.createElement("button");
     el.type = "button";
     el.className = "notification";
@@ -145,7 +146,9 @@
     $(".n-appname", el).textContent = document.title.split("·").pop().trim();
     $(".n-title", el).textContent = title || "Sign-in request";
     $(".n-body", el).textContent = body || "";
-    el.addEventListener("click", function () { el.remove(); openChallenge(challengeId); });
+    // Opening the app clears the notification stack (as a phone does); what is still pending comes
+    // back after the answer (checkPending), so no stale notification covers the request or its result.
+    el.addEventListener("click", function () { clearNotifications(); openChallenge(challengeId); });
     box.prepend(el);
     if (navigator.vibrate) { try { navigator.vibrate(80); } catch (e) { /* not allowed */ } }
   }
@@ -178,6 +181,9 @@
     state.challenge = c;
     state.entry = "";
     var ctx = c.context || {};
+    // Who is asking (v1.1): the site, the service it names, and why (login / reauthentication).
+    $("[data-sim-title]").textContent = ctx.purpose === "reauthentication" ? "Confirm it's you" : "Are you trying to sign in?";
+    if (ctx.site_name) $("[data-sim-who]").textContent = ctx.service ? ctx.service + " on " + ctx.site_name : ctx.site_name;
     $('[data-sim-ctx="location"]').textContent = ctx.location || "Unknown location";
     var device = [ctx.browser, ctx.os].filter(Boolean).join(" on ");
     $('[data-sim-ctx="device"]').textContent = device || "Unknown browser";
@@ -286,7 +292,7 @@
     screen.setAttribute("data-sim-result", code);
     state.challenge = null;
     show("result");
-    if (code === "invalid_signature") { stopListening(); }
+    if (code === "invalid_signature") { stopListening(); } else { checkPending(true); }
   }
 
   // --- wiring -------------------------------------------------------------------------------------
