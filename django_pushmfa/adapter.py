@@ -58,6 +58,16 @@ class DefaultMFAAdapter:
         """Whether ``user`` must enroll before logging in (``PUSHMFA_REQUIRE_MFA`` by default)."""
         return bool(app_settings.REQUIRE_MFA)
 
+    # --- app clients ------------------------------------------------------------------------------
+    def get_app_tokens(self, request: HttpRequest, user: Any) -> dict[str, Any] | None:
+        """The site's own tokens for an app client whose login just completed (MFA step done, or no
+        MFA needed), returned to it as ``"tokens"`` beside its ``session_token``; None (the default)
+        for none. Override to hand out a simplejwt pair, a DRF authtoken or a knox token (see
+        ``django_pushmfa.contrib.simplejwt`` and docs/integration.md, "API clients"). Called only for
+        a fully logged-in ``user``, never for a pending session.
+        """
+        return None
+
     # --- secrets at rest -------------------------------------------------------------------------
     def _fernet(self, key: str):
         from cryptography.fernet import Fernet

@@ -88,6 +88,9 @@ DEFAULTS: dict[str, Any] = {
     "WEBAUTHN_RP_NAME": None,  # None: the site's name
     "WEBAUTHN_ORIGINS": None,  # None: the request's own origin
     "WEBAUTHN_TIMEOUT": 300,  # seconds a ceremony's challenge stays valid (also the browser hint)
+    # --- app clients (api/app/login/): failed password logins per window before 429 (count, seconds)
+    "APP_LOGIN_RATE_LIMIT_USER": (5, 300),  # per username tried, known or not
+    "APP_LOGIN_RATE_LIMIT_IP": (20, 300),  # per client IP
     # --- remembered browsers
     "TRUST_BROWSER_DAYS": 0,  # 0 turns "trust this browser" off
     "TRUST_COOKIE_NAME": "pushmfa_trust",

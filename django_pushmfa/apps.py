@@ -25,3 +25,10 @@ class PushMFAConfig(AppConfig):
         user_logged_out.connect(sessions.on_logged_out, dispatch_uid="pushmfa_session_logged_out")
         # A changed password ends the user's other sessions (recovery).
         post_save.connect(recovery.on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="pushmfa_password")
+
+        # The end of a login's MFA step (completed, cancelled, logged out) ends its push challenge.
+        from .push.internal.flows import end_on_completion, end_on_logout
+        from .signals import mfa_completed
+
+        mfa_completed.connect(end_on_completion, dispatch_uid="pushmfa_end_push_on_completion")
+        user_logged_out.connect(end_on_logout, dispatch_uid="pushmfa_end_push_on_logout")

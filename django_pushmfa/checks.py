@@ -517,3 +517,21 @@ def check_messages(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # 
             id="pushmfa.E016",
         )
     ]
+
+
+# --- app clients (W014) ----------------------------------------------------------------------------
+@checks.register(checks.Tags.security)
+def check_app_client_sessions(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    """W014: app clients' ``X-Session-Token`` names a server-side session; the signed-cookie engine has none."""
+    from django.conf import settings
+
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.signed_cookies":
+        return []
+    return [
+        checks.Warning(
+            "SESSION_ENGINE is signed_cookies: app clients (api/app/login/, X-Session-Token) cannot log in, "
+            "because their session must live on the server.",
+            hint="Use the db, cache or cached_db session engine.",
+            id="pushmfa.W014",
+        )
+    ]

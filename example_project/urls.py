@@ -10,6 +10,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    # the app-client demo: a single-page app and the protected DRF view it calls with its token
+    path("spa/", views.spa, name="spa"),
+    path("api/me/", views.Me.as_view(), name="api-me"),
     path("mfa/", include("django_pushmfa.urls")),
     path("admin/", admin.site.urls),
     # development only: every simulator view answers 404 unless DEMO_PHONE_SIMULATOR (settings.py)

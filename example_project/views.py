@@ -1,4 +1,5 @@
-"""The example site's own pages: a public home page and a page that needs login."""
+"""The example site's own pages: a public home page, a page that needs login, and the app-client demo
+(a single-page app and the protected DRF view it calls with its X-Session-Token)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,8 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from django_pushmfa.activity import describe
+from django_pushmfa.api.authentication import SessionTokenAuthentication
 from django_pushmfa.models import MFACredential, SecurityEvent
 
 # How the dashboard says which second step was used (the session keeps the method's code).
@@ -41,3 +47,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "just_now": timezone.now() - timedelta(minutes=1),
     }
     return render(request, "dashboard.html", context)
+
+
+def spa(request: HttpRequest) -> HttpResponse:
+    """The single-page-app demo: signs in over the API with push, then calls :class:`Me`."""
+    return render(request, "spa.html")
+
+
+class Me(APIView):
+    """``GET /api/me/``: the site's own protected DRF view, for app clients (``X-Session-Token``).
+
+    A token whose MFA step is not done is refused (403), as is an unknown or ended one (401).
+    """
+
+    authentication_classes = [SessionTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response({"username": request.user.get_username()})

@@ -1,4 +1,5 @@
-"""DRF authentication for the phone app: the ``PushMFA-Signature`` header (see docs/device-api.md).
+"""DRF authentication: the phone app's ``PushMFA-Signature`` header (see docs/device-api.md), and
+the ``X-Session-Token`` of app clients that log in (:class:`SessionTokenAuthentication`).
 
 ``Authorization: PushMFA-Signature device="<id>", ts="<unix s>", nonce="<16..128 chars>", sig="<base64>"``
 
@@ -27,13 +28,15 @@ from typing import Any
 from django.core.cache import caches
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
 from ..app_settings import app_settings
+from ..internal import app_sessions, pending
 from ..internal.signing import canonical_message, verify_signature
 from ..models import MFACredential, PushDevice
-from .exceptions import APIError, InvalidSignature, check_body_size
+from .exceptions import APIError, InvalidSignature, MFARequired, check_body_size
 
 logger = logging.getLogger("django_pushmfa")
 
@@ -270,3 +273,72 @@ def mark_seen(device: PushDevice) -> None:
         return
     PushDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
     device.last_seen_at = now
+
+
+# --- app clients: X-Session-Token ---------------------------------------------------------------------
+class SessionTokenAuthentication(BaseAuthentication):
+    """``X-Session-Token`` for the site's own DRF views (docs/integration.md, "API clients").
+
+    A token of a fully logged-in app session is that user (``request.auth`` is the session); a
+    request without the header is left to the view's other authentication classes. A token whose
+    MFA step is not done is refused with ``403 mfa_required``; an unknown, ended or browser session,
+    or a user that may no longer log in, with ``401 not_authenticated``. The header is never "fallen
+    back" from to a cookie.
+    """
+
+    keyword = app_sessions.HEADER
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        token = app_sessions.token_from(request._request)
+        if token is None:
+            return None
+        try:
+            session = app_sessions.load(token)
+        except app_sessions.InvalidSessionToken:
+            raise SessionTokenRefused()
+        if session.get(pending.PENDING_KEY) is not None:
+            raise MFARequired()
+        user = app_sessions.user_of(session)
+        if not user.is_authenticated:  # logged out, deactivated, password changed since
+            raise SessionTokenRefused()
+        return user, session
+
+    def authenticate_header(self, request: Any) -> str:
+        return self.keyword
+
+
+class AppSessionAuthentication(SessionTokenAuthentication):
+    """``X-Session-Token`` on the app's own browser, account and re-authentication endpoints.
+
+    Puts the token's session on the request in place of the cookie's (the base views save it and
+    put the cookie's back, see ``internal.app_sessions``), so the same flows run; a pending
+    session is accepted here (the permissions decide, as for a cookie). No CSRF check: a cross-site
+    page cannot send the header. ``request.auth`` is :data:`APP_SESSION`.
+    """
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        try:
+            if not app_sessions.authenticate_request(request._request):
+                return None
+        except app_sessions.InvalidSessionToken:
+            raise SessionTokenRefused()
+        return request._request.user, APP_SESSION
+
+    def authenticate_header(self, request: Any) -> None:
+        return None  # v1: a cookie request without a session stays 403 not_authenticated
+
+
+# request.auth of a request authenticated by AppSessionAuthentication.
+APP_SESSION = "app-session"
+
+
+class SessionTokenRefused(exceptions.APIException):
+    """``401``, whatever the view's first authentication class (DRF turns AuthenticationFailed into a
+    403 when that class names no ``WWW-Authenticate`` scheme)."""
+
+    status_code = 401
+    # A 401 names its scheme: the app's exception handler reads ``headers``, DRF's ``auth_header``.
+    auth_header = app_sessions.HEADER
+    headers = {"WWW-Authenticate": app_sessions.HEADER}
+    default_detail = _("The session token is unknown or has ended. Log in again.")
+    default_code = "not_authenticated"

@@ -20,9 +20,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from ..internal import account
+from ..internal import account, app_sessions
 from ..internal.login import finish_step
 from ..models import MFACredential
+from .authentication import AppSessionAuthentication
 from .exceptions import APIError, check_body_size, exception_handler
 from .permissions import HasPendingLogin, IsFullyAuthenticated, RecentlyAuthenticated, pending_user
 
@@ -62,22 +63,38 @@ class PushMFAAPIView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
-        # Every answer is about one user's login or account (pairing tokens, backup codes): no cache
-        # may keep a copy. A view that set its own Cache-Control keeps it.
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """Every answer is about one user's login or account (pairing tokens, backup codes): no cache may
+        keep a copy (a view that set its own Cache-Control keeps it).
+
+        An app client's request (``X-Session-Token``): save its session, put the cookie's back, and hand
+        a successful answer the new token when the session key changed (the MFA step's login), with the
+        site's own tokens when the answer completes the login."""
+        django_request = getattr(request, "_request", request)
+        new_token = app_sessions.detach(django_request)
+        if new_token and 200 <= response.status_code < 300 and isinstance(getattr(response, "data", None), dict):
+            app_sessions.expose(django_request, response.data, new_token)
         response = super().finalize_response(request, response, *args, **kwargs)
         if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
 
 
-class PendingLoginAPIView(PushMFAAPIView):
-    """A browser that did the password step (``mfa_not_in_progress`` otherwise; CSRF checked).
+# Who a session-backed endpoint may be called by: an app client's X-Session-Token (its session in place
+# of the cookie's, no CSRF), else the session cookie (CSRF checked).
+SESSION_AUTHENTICATION = [AppSessionAuthentication, SessionAuthentication]
 
-    The pending login lives in the session; no DRF authentication runs (the user is anonymous).
+
+class PendingLoginAPIView(PushMFAAPIView):
+    """A browser that did the password step (``mfa_not_in_progress`` otherwise; CSRF checked for
+    the cookie), or an app client with the ``X-Session-Token`` of such a session.
+
+    The pending login lives in the session; the user is anonymous (the cookie's SessionAuthentication
+    only ever authenticates a session that is already logged in, whose call then fails its CSRF check
+    or ``mfa_not_in_progress``).
     """
 
-    authentication_classes: list = []
+    authentication_classes = SESSION_AUTHENTICATION
     permission_classes = [HasPendingLogin]
 
     def pending_user(self, request: Request) -> Any:
@@ -96,9 +113,10 @@ class PendingLoginAPIView(PushMFAAPIView):
 
 
 class AccountAPIView(PushMFAAPIView):
-    """A fully logged-in user: session cookie + CSRF; a pending session gets ``mfa_required``."""
+    """A fully logged-in user: session cookie + CSRF, or ``X-Session-Token``; a pending session gets
+    ``mfa_required``."""
 
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = SESSION_AUTHENTICATION
     permission_classes = [IsFullyAuthenticated]
 
     def credential_created(self, credential: MFACredential) -> Response:

@@ -7,13 +7,15 @@ from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from ..exceptions import MFANotInProgress
-from ..internal import pending
+from ..internal import app_sessions, pending
 from .exceptions import APIError, MFARequired, ReauthenticationRequiredError
 
 
 def enforce_csrf(request: Any) -> None:
-    """CSRF check for session-cookie requests, also when the user is still anonymous (mid-login)."""
-    if request.method in SAFE_METHODS:
+    """CSRF check for session-cookie requests, also when the user is still anonymous (mid-login).
+
+    Not for an app client's request (``X-Session-Token``: its session is the header's, never the cookie's)."""
+    if request.method in SAFE_METHODS or app_sessions.is_app_request(request._request):
         return
 
     def dummy_get_response(_request: Any) -> None:  # pragma: no cover - never called

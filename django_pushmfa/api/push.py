@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import path, reverse
@@ -18,18 +19,19 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..app_settings import app_settings
+from ..internal import app_sessions
 from ..push.internal import flows
 from ..push.store import Challenge
 from ..push.store.base import iso
 from . import device
 from . import serializers as ser
-from .base import PendingLoginAPIView, PushMFAAPIView
+from .authentication import SessionTokenRefused
+from .base import SESSION_AUTHENTICATION, PendingLoginAPIView, PushMFAAPIView
 from .exceptions import APIError, error_code, to_api_exception
 from .schema import error_responses, extend_schema
 
@@ -100,8 +102,9 @@ class PushPollView(PushMFAAPIView):
     """
 
     # Session authentication only tells the permission whether this browser already completed its
-    # login (GET: no CSRF involved); a pending session is anonymous to it.
-    authentication_classes = [SessionAuthentication]
+    # login (GET: no CSRF involved); a pending session is anonymous to it. An app client's token
+    # session stands in for the cookie's.
+    authentication_classes = SESSION_AUTHENTICATION
     permission_classes = [MayPoll]
 
     @extend_schema(
@@ -133,7 +136,12 @@ def _error(exc: Exception) -> JsonResponse:
 
 
 def _check_poller(request: HttpRequest) -> None:
-    flows.check_poller(request, logged_in=get_user(request).is_authenticated)
+    """An app client's ``X-Session-Token`` session stands in for the cookie's (as on the sync view)."""
+    try:
+        is_app = app_sessions.authenticate_request(request)
+    except app_sessions.InvalidSessionToken:
+        raise SessionTokenRefused()
+    flows.check_poller(request, logged_in=(request.user if is_app else get_user(request)).is_authenticated)
 
 
 async def push_poll(request: HttpRequest, challenge_id: str) -> HttpResponse:
@@ -158,8 +166,14 @@ async def _poll(request: HttpRequest, challenge_id: str) -> JsonResponse:
         wait = parse_wait(request.GET.get("wait"))
         result = await flows.apoll(request, challenge_id, wait, check=lambda: _check_poller(request))
     except Exception as exc:  # mapped to the contract's errors; anything else re-raised
+        # An app session is saved for the contract's errors only (as Django skips saving on a 500).
+        await sync_to_async(app_sessions.detach)(request, save=to_api_exception(exc) is not None)
         return _error(exc)
-    response = JsonResponse(result.as_json())
+    new_token = await sync_to_async(app_sessions.detach)(request)
+    data = result.as_json()
+    if new_token:
+        await sync_to_async(app_sessions.expose)(request, data, new_token)
+    response = JsonResponse(data)
     if result.done is not None:
         result.done.apply(response)
     return response

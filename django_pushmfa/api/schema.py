@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - exercised only without the optional de
     SPECTACULAR_INSTALLED = False
 
 SECURITY_SCHEME = "PushMFASignature"
+SESSION_TOKEN_SCHEME = "SessionToken"
 
 SCHEMA_SETTINGS: dict[str, Any] = {
     "TITLE": "django-pushmfa API",
@@ -148,6 +149,24 @@ if SPECTACULAR_INSTALLED:
                     'sig="<base64 signature>". The signature covers the UTF-8 bytes of "PUSHMFA-V1", the '
                     "method, the path with query, ts, nonce and the hex SHA-256 of the body, joined by "
                     "newlines (ECDSA P-256 DER with SHA-256, or Ed25519)."
+                ),
+            }
+
+    class SessionTokenScheme(OpenApiAuthenticationExtension):
+        """Documents the ``X-Session-Token`` of app clients (SPAs, the site's own mobile apps)."""
+
+        target_class = "django_pushmfa.api.authentication.SessionTokenAuthentication"
+        match_subclasses = True
+        name = SESSION_TOKEN_SCHEME
+
+        def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+            return {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Session-Token",
+                "description": (
+                    "App clients: the session_token of POST api/app/login/ (replaced by the one the answer "
+                    "that completes the MFA step carries). Instead of the session cookie; no CSRF token."
                 ),
             }
 

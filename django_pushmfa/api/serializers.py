@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ..internal.methods import NAMES
-from .fields import CodeField, LabelField, StrictBooleanField
+from .fields import CodeField, LabelField, StrictBooleanField, StrictCharField
 
 
 class MethodSerializer(serializers.Serializer):
@@ -43,6 +43,29 @@ class CodeSerializer(RememberSerializer):
 class ApprovedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["approved"])
     redirect_url = serializers.CharField()
+    session_token = serializers.CharField(
+        required=False, help_text="App clients (X-Session-Token) only: the token to use from now on."
+    )
+    tokens = serializers.DictField(
+        required=False, help_text="App clients only: the site's own tokens (the adapter's get_app_tokens)."
+    )
+
+
+class AppLoginSerializer(serializers.Serializer):
+    username = StrictCharField(trim_whitespace=False)
+    password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class AppLoginResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["authenticated", "mfa_required"])
+    session_token = serializers.CharField(help_text="Send it as X-Session-Token from now on.")
+    methods = MethodSerializer(many=True, required=False, help_text="mfa_required only: as GET api/methods/.")
+    enrollment_required = serializers.BooleanField(
+        required=False, help_text="authenticated only: the site requires MFA and the user has none yet."
+    )
+    tokens = serializers.DictField(
+        required=False, help_text="authenticated only: the site's own tokens (the adapter's get_app_tokens)."
+    )
 
 
 class CredentialSerializer(serializers.Serializer):

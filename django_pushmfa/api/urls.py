@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from . import account, login, reauth, sessions
+from . import account, app, login, reauth, sessions
 from .base import UnknownAPIPathView
 from .schema import schema_urlpatterns
 
 urlpatterns: list = [
+    # app clients (SPAs, the site's own mobile apps): X-Session-Token instead of the cookie
+    path("app/login/", app.AppLoginView.as_view(), name="api-app-login"),
+    path("app/logout/", app.AppLogoutView.as_view(), name="api-app-logout"),
     # browser endpoints (login in progress)
     path("methods/", login.MethodsView.as_view(), name="api-methods"),
     # account endpoints (fully logged in)

@@ -56,6 +56,9 @@ class AuthenticateView(View):
         if self.user is None:
             if self.state is not None:
                 pending.clear(request)
+            elif request.user.is_authenticated:
+                # The step is done (in another tab, say): on to where the login was going.
+                return HttpResponseRedirect(login_flow.safe_next_url(request, request.GET.get("next")))
             return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         return super().dispatch(request, *args, **kwargs)
 

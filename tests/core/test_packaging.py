@@ -33,8 +33,11 @@ def test_the_licence_travels_with_the_package():
 
 
 def test_test_and_bench_are_dependency_groups_not_extras():
-    # User-facing extras only: providers, PostgreSQL, the schema, the Tasks API backport (push delivery).
-    assert set(PYPROJECT["project"]["optional-dependencies"]) == {"fcm", "apns", "postgres", "openapi", "tasks"}
+    # User-facing extras only: providers, PostgreSQL, the schema, the Tasks API backport (push delivery),
+    # simplejwt (the app clients' token exchange, contrib.simplejwt).
+    assert set(PYPROJECT["project"]["optional-dependencies"]) == {
+        "fcm", "apns", "postgres", "openapi", "tasks", "simplejwt",
+    }
     assert {"test", "bench", "lint"} <= set(PYPROJECT["dependency-groups"])
 
 

@@ -34,6 +34,9 @@ CONTRACT = [
     ("/api/device/challenges/{challenge_id}/respond/", "post"),
     ("/api/device/push-token/", "put"),
     ("/api/device/", "delete"),
+    # v1.1, "App clients"
+    ("/api/app/login/", "post"),
+    ("/api/app/logout/", "post"),
 ]
 SIGNED = [
     ("/api/device/challenges/", "get"),
@@ -116,3 +119,30 @@ def test_schema_is_served(client, db):
     assert "/api/schema/" not in served["paths"]
     yaml_response = client.get("/mfa/api/schema/")
     assert yaml_response.status_code == 200 and b"openapi: 3" in yaml_response.content
+
+
+# Session-backed endpoints an app client reaches with X-Session-Token (v1.1, "App clients").
+SESSION_TOKEN = [
+    (path, method)
+    for path, method in CONTRACT
+    if not path.startswith("/api/device/") and path != "/api/app/login/"
+]
+
+
+def test_session_token_header_is_a_security_scheme(schema):
+    scheme = schema["components"]["securitySchemes"]["SessionToken"]
+    assert scheme["type"] == "apiKey" and scheme["in"] == "header" and scheme["name"] == "X-Session-Token"
+
+
+@pytest.mark.parametrize("path,method", SESSION_TOKEN)
+def test_session_endpoints_accept_the_session_token(schema, path, method):
+    security = schema["paths"][path][method].get("security", [])
+    assert {"SessionToken": []} in security, (path, security)
+
+
+def test_app_login_is_unauthenticated_and_documents_its_answers(schema):
+    operation = schema["paths"]["/api/app/login/"]["post"]
+    assert operation.get("security") in (None, [], [{}])
+    assert {"200", "400", "429"} <= set(operation["responses"])
+    assert "invalid_credentials" in operation["responses"]["400"]["description"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("AppLoginRequest")

@@ -67,6 +67,7 @@ USERNAMES = [
     "reauth_user",
     "browser_user",
     "everywhere_user",
+    "spa_user",
     "sdk_user",
     "sdk_poll_user",
     "browser_phone_user",

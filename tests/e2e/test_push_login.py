@@ -126,3 +126,4 @@ def test_this_wasnt_me_denies_and_suspends_push(site, desktop):
     page.locator('[data-pushmfa-state="error"]').wait_for(state="visible")
     screenshot(page, "mfa_push_suspended")
     assert page.locator('[data-pushmfa-method="totp"]').is_visible()
+

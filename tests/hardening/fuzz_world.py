@@ -64,16 +64,28 @@ def password_step(base_url: str, username: str, password: str) -> Session:
     return Session(cookies=cookies, csrf=cookies["csrftoken"])
 
 
+def app_login(base_url: str, username: str, password: str) -> str:
+    """An app client's password step (``api/app/login/``); returns its ``X-Session-Token``."""
+    response = requests.post(
+        f"{base_url}/mfa/api/app/login/", json={"username": username, "password": password}, timeout=10
+    )
+    assert response.status_code == 200, response.text[:300]
+    return response.json()["session_token"]
+
+
 @dataclass
 class FuzzWorld:
     base_url: str
     browser: Session
     account: Session
     phone: PhoneClient
+    app_browser: str  # X-Session-Token of an app client mid-login
+    app_account: str  # X-Session-Token of a fully logged-in app client
 
     @classmethod
     def build(cls, base_url: str, username: str, password: str) -> FuzzWorld:
         account = password_step(base_url, username, password)  # no MFA yet: logged in for real
+        app_account = app_login(base_url, username, password)
         pairing = requests.post(
             f"{base_url}/mfa/api/devices/pairing/", json={}, timeout=10, **account.kwargs
         )
@@ -81,19 +93,24 @@ class FuzzWorld:
         phone = PhoneClient(HTTPTransport(f"{base_url}/mfa/api/"), PhoneKey.generate("p256"))
         phone.register(pairing.json()["pairing_token"], "fcm", "fuzz-" + secrets.token_hex(8), "Fuzz phone")
         browser = password_step(base_url, username, password)  # now MFA is pending
-        return cls(base_url, browser, account, phone)
+        app_browser = app_login(base_url, username, password)
+        return cls(base_url, browser, account, phone, app_browser, app_account)
 
     def call_kwargs(self, case) -> dict:
         """How to authenticate ``case`` (paths are the schema's, relative to the mount).
 
         A negative case may leave the security parameter (the ``sessionid`` cookie, the
-        ``Authorization`` header) out on purpose; then the request goes without it.
+        ``Authorization`` header, ``X-Session-Token``) out on purpose; then the request goes without
+        it. A case that carries ``X-Session-Token`` is an app client: the world's real token, no cookie.
         """
         path = case.path
         if path.startswith("/api/device/") and path != "/api/device/register/":
             return {"auth": DeviceSigner(self.phone)}
         if path == "/api/device/register/" or path.startswith("/api/schema"):
             return {}
+        if "X-Session-Token" in (case.headers or {}):
+            token = self.app_browser if path in BROWSER_PATHS else self.app_account
+            return {"headers": {"X-Session-Token": token}}
         session = self.browser if path in BROWSER_PATHS else self.account
         kwargs = session.kwargs
         declares_cookie = any("cookieAuth" in requirement for requirement in case.operation.definition.raw.get(

@@ -226,9 +226,17 @@ def test_approval_after_the_login_completed_otherwise_logs_nobody_in(browser, ph
         "/mfa/authenticate/", {"action": "totp", "code": pyotp.TOTP(secret).now(), "csrfmiddlewaretoken": token}
     )
     assert response.status_code == 302
-    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    # #19: the step TOTP finished ended its push: the phone is told it was already handled, and the
+    # log holds no push approval or push completion for a sign-in TOTP did.
+    from django_pushmfa.testing.phone import PhoneAPIError
+
+    with pytest.raises(PhoneAPIError) as refused:
+        phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    assert refused.value.code == "challenge_resolved"
+    assert phone.challenges() == []
     assert poll(browser, body["poll_url"]).json() == {"status": "consumed"}
     assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.MFA_COMPLETED).count() == 1
+    assert not SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.PUSH_APPROVED).exists()
 
 
 def test_remember_browser(browser, phone, user, settings):

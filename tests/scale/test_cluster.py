@@ -181,10 +181,11 @@ def test_the_commands_of_a_login_on_the_cluster(cluster_store, push_user, passwo
         # POST api/push/: suspension check, the user and IP rate limits (HIT), SAVE, SWAP the pointer,
         # RESOLVE the previous challenge to "expired" (refused here: it is not pending)
         "PTTL", "EVALSHA", "EVALSHA", "EVALSHA", "EVALSHA", "EVALSHA",
-        # the phone's GET: its nonce (SET NX), the challenge
-        "SET", "HGETALL",
-        # the phone's answer: nonce, RESPOND, PENALTY (an approval ends the run of denials)
-        "SET", "EVALSHA", "EVALSHA",
+        # the phone's GET: the nonce epoch (GET; on a cluster the epoch and the nonce live in different
+        # slots, so not one script as on a single Redis), its nonce (SET NX), the challenge
+        "GET", "SET", "HGETALL",
+        # the phone's answer: nonce epoch, nonce, RESPOND, PENALTY (an approval ends the run of denials)
+        "GET", "SET", "EVALSHA", "EVALSHA",
         # the browser's poll: CLAIM
         "EVALSHA",
     ], sent

@@ -4,10 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from django_pushmfa.api.authentication import SessionTokenAuthentication
 from django_pushmfa.api.permissions import RecentlyAuthenticated
 from django_pushmfa.reauth import ReauthenticationRequiredMixin, reauthentication_required
 
@@ -59,3 +61,27 @@ class SensitiveAPI(APIView):
 
     def post(self, request):
         return Response({"done": True})
+
+
+class TokenWhoAmI(APIView):
+    """A host DRF view for app clients: the app's X-Session-Token authentication, then the cookie."""
+
+    authentication_classes = [SessionTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"username": request.user.get_username()})
+
+
+class JWTWhoAmI(APIView):
+    """A host DRF view that takes simplejwt access tokens (docs/integration.md, "API clients")."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_authenticators(self):
+        from rest_framework_simplejwt.authentication import JWTAuthentication
+
+        return [JWTAuthentication()]
+
+    def get(self, request):
+        return Response({"username": request.user.get_username()})

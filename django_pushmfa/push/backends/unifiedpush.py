@@ -19,7 +19,7 @@ gone too, so it is not tried again.
 - ``TIMEOUT`` (default ``PUSHMFA_PUSH_TIMEOUT``), ``MAX_WORKERS`` (default 8);
 - ``UNSAFE_TESTING``: **for tests only** — ``{"ALLOW_LOOPBACK": True, "CA_FILE": "<PEM path>"}`` lets the
   test suite push to a local HTTPS server with a self-signed certificate. System check
-  ``pushmfa.W010`` warns whenever it is set.
+  ``pushmfa.W012`` warns whenever it is set.
 """
 from __future__ import annotations
 

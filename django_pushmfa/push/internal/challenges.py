@@ -102,6 +102,11 @@ def start_push(
     context = build_context(request, user, purpose=purpose, service=service)
     display_number, choices = numbers.generate()
     now = time.time()
+    # Never outlive the MFA step it belongs to: when the pending login expires, so does its push.
+    state = pending.get(request)
+    expires_at = now + app_settings.CHALLENGE_TTL
+    if state is not None:
+        expires_at = min(expires_at, state.expires_at)
     challenge = Challenge(
         id=new_challenge_id(),
         user_id=str(user.pk),
@@ -110,7 +115,7 @@ def start_push(
         choices=choices,
         status=PENDING,
         created_at=now,
-        expires_at=now + app_settings.CHALLENGE_TTL,
+        expires_at=expires_at,
         context=context,
     )
     try:
@@ -135,6 +140,16 @@ def get_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
     challenge = get_store().get(require_id(challenge_id))
     if challenge is None or not constant_time_compare(challenge.binding, pending.session_binding(request)):
         raise ChallengeNotFound()
+    return _settle(challenge)
+
+
+def latest_for_browser(request: HttpRequest, user_or_id: Any) -> Challenge | None:
+    """The user's latest challenge when this browser started it (any status), else None."""
+    user_id = str(getattr(user_or_id, "pk", user_or_id))
+    challenge = get_store().latest_for_user(user_id)
+    binding = request.session.get(pending.BINDING_KEY)
+    if challenge is None or not binding or not constant_time_compare(challenge.binding, binding):
+        return None
     return _settle(challenge)
 
 
@@ -245,6 +260,16 @@ def consume(challenge: Challenge) -> bool:
     return get_store().transition(challenge.id, APPROVED, CONSUMED) is not None
 
 
+def withdraw(challenge_id: str) -> bool:
+    """End a challenge whose MFA step is over (pending or approved → consumed): the phone's answer
+    is then ``challenge_resolved`` ("already handled") and no poll can complete anything with it."""
+    store = get_store()
+    return (
+        store.transition(challenge_id, PENDING, CONSUMED) is not None
+        or store.transition(challenge_id, APPROVED, CONSUMED) is not None
+    )
+
+
 def release(challenge: Challenge) -> bool:
     """Give back a claim whose completion failed (consumed → approved), so a retry can complete it.
 
@@ -258,16 +283,26 @@ def _device_user_id(device: PushDevice) -> str:
     return str(device.credential.user_id)
 
 
+def _paired_at(device: PushDevice) -> float:
+    return device.credential.created_at.timestamp()
+
+
 def pending_for_device(device: PushDevice) -> list[Challenge]:
-    """The pending challenges of the device's user (at most one), for when a push got lost."""
-    return get_store().pending_for_user(_device_user_id(device))
+    """The pending challenges of the device's user (at most one), for when a push got lost; only
+    those created after the device was paired (a phone paired later is never offered an older one)."""
+    paired_at = _paired_at(device)
+    return [c for c in get_store().pending_for_user(_device_user_id(device)) if c.created_at >= paired_at]
 
 
 def get_for_device(device: PushDevice, challenge_id: str) -> Challenge:
     """A challenge of the device's user. ChallengeNotFound (malformed, unknown, another user's) or
     ChallengeExpired; an answered one is returned as is (``respond`` then says ChallengeResolved)."""
     challenge = get_store().get(require_id(challenge_id))
-    if challenge is None or not constant_time_compare(challenge.user_id, _device_user_id(device)):
+    if (
+        challenge is None
+        or not constant_time_compare(challenge.user_id, _device_user_id(device))
+        or challenge.created_at < _paired_at(device)
+    ):
         raise ChallengeNotFound()
     if challenge.status == EXPIRED:
         _settle(challenge)

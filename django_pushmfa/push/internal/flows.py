@@ -8,6 +8,7 @@ finding it consumed: an approved login is never lost, and never completed twice.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +16,14 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
-from ...exceptions import MFANotInProgress
+from ...exceptions import ChallengeStoreUnavailable, MFANotInProgress
 from ...internal import login as login_flow
 from ...internal import pending
 from ..store import Challenge
 from ..store.base import APPROVED, CONSUMED, DENIED, STATUSES
 from . import challenges, outcome
+
+logger = logging.getLogger("django_pushmfa")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,34 @@ def start(
     if purpose is login_flow.LOGIN:
         login_flow.set_remember_choice(request, remember)
     return challenge
+
+
+def abandon(request: HttpRequest, user_id: Any) -> None:
+    """The MFA step of this session for ``user_id`` ended (completed by another method, cancelled,
+    logged out): withdraw its push, so the phone answers "already handled" and an approval can
+    never count for it. A store outage is logged, never raised: the step is over whatever the store
+    says, and the challenge can no longer complete anything (its session has no pending login).
+    """
+    try:
+        challenge = challenges.latest_for_browser(request, user_id)
+        if challenge is not None:
+            challenges.withdraw(challenge.id)
+    except ChallengeStoreUnavailable:
+        logger.warning("pushmfa: could not withdraw the push of an ended MFA step (store unavailable)")
+
+
+def end_on_completion(sender: Any, user: Any, method: str, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``mfa_completed`` receiver: a step another method finished ends its push (a push's own
+    completion has already consumed it: no store call then)."""
+    if request is not None and method != "push" and getattr(request, "session", None) is not None:
+        abandon(request, user.pk)
+
+
+def end_on_logout(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``user_logged_out`` receiver (sent before the session is flushed): a cancelled step's push ends."""
+    state = pending.get(request) if request is not None else None
+    if state is not None:
+        abandon(request, state.user_id)
 
 
 def check_poller(request: HttpRequest, *, logged_in: bool) -> None:

@@ -267,9 +267,14 @@ class ChallengeStore(ABC):
             return replace(current, status=CONSUMED)
         return replace(current, claimed=True)
 
-    @abstractmethod
     def pending_for_user(self, user_id: str) -> list[Challenge]:
         """The user's outstanding challenge (a list of at most one), if still pending."""
+        challenge = self.latest_for_user(user_id)
+        return [challenge] if challenge is not None and challenge.status == PENDING else []
+
+    @abstractmethod
+    def latest_for_user(self, user_id: str) -> Challenge | None:
+        """The user's most recent challenge whatever its status (as it reads now), or None when gone."""
 
     # --- long-poll ---------------------------------------------------------------------------------
     @contextmanager

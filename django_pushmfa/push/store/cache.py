@@ -172,12 +172,9 @@ class CacheChallengeStore(ChallengeStore):
         self._set(f"pushmfa:sus:{uid}", until, until, now)
         return until
 
-    def pending_for_user(self, user_id: str) -> list[Challenge]:
+    def latest_for_user(self, user_id: str) -> Challenge | None:
         challenge_id = self._get(self._ukey(user_id))
-        if not challenge_id:
-            return []
-        challenge = self.get(challenge_id)
-        return [challenge] if challenge is not None and challenge.status == PENDING else []
+        return self.get(challenge_id) if challenge_id else None
 
     # --- fatigue -----------------------------------------------------------------------------------
     def hit(self, key: str, window: int) -> tuple[int, int]:

@@ -119,14 +119,13 @@ class RedisClusterChallengeStore(RedisChallengeStore):
         if int(ttl_ms) > 0:
             raise PushSuspended(math.ceil(int(ttl_ms) / 1000))
 
-    def pending_for_user(self, user_id: str) -> list[Challenge]:
+    def latest_for_user(self, user_id: str) -> Challenge | None:
         client = self.client()
         pointer = self._call(lambda: client.get(self.ukey("u", user_id)))
         if not pointer:
-            return []
+            return None
         challenge_id, ckey = _text(pointer).split(" ", 1)
-        challenge = self._decode(challenge_id, self._call(lambda: client.hgetall(ckey)))
-        return [challenge] if challenge is not None and challenge.status == PENDING else []
+        return self._decode(challenge_id, self._call(lambda: client.hgetall(ckey)))
 
     # --- long-poll ---------------------------------------------------------------------------------
     def prepare_watch(self) -> None:

@@ -22,7 +22,6 @@ from . import redis_scripts
 from .base import (
     APPROVED,
     CONSUMED,
-    PENDING,
     Challenge,
     ChallengeStore,
     RateLimit,
@@ -273,12 +272,9 @@ class RedisChallengeStore(ChallengeStore):
             return challenge
         return replace(challenge, status=APPROVED, claimed=True)
 
-    def pending_for_user(self, user_id: str) -> list[Challenge]:
+    def latest_for_user(self, user_id: str) -> Challenge | None:
         result = self._run("PENDING_FOR_USER", [self.ukey("u", user_id)], [])
-        if not result:
-            return []
-        challenge = self._decode(_text(result[0]), result[1])
-        return [challenge] if challenge is not None and challenge.status == PENDING else []
+        return self._decode(_text(result[0]), result[1]) if result else None
 
     # --- fatigue -----------------------------------------------------------------------------------
     def hit(self, key: str, window: int) -> tuple[int, int]:

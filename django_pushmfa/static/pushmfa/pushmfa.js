@@ -31,6 +31,7 @@
 
   var WAIT_SECONDS = 25;        // long-poll window per request (the server caps it at 30)
   var MAX_NETWORK_RETRIES = 5;  // consecutive network failures before giving up
+  var CONSUMED_RELOAD_DELAY_MS = 2000;  // see "consumed" in handle()
   var MILESTONES = [60, 30, 10];  // seconds left that are announced (never every second)
   var URGENT_SECONDS = 20;      // the countdown turns urgent below this
   var PAIRING_POLL_MS = 2000;   // how often the account page looks for the newly paired phone
@@ -272,7 +273,14 @@
         this.show("denied");
         this.emit("denied", { reason: data.reason || null });
         return;
-      case "consumed":  // already used by this browser (another tab): the session is logged in
+      case "consumed":
+        // Approved, and another tab (or an earlier poll) of this same session used it: the session is
+        // signed in now. Reloading lets the server send the page on to where the login was going; it
+        // waits a moment so that the winning tab's answer (the new session cookie) lands first.
+        this.generation++;
+        this.show("approved");
+        setTimeout(function () { window.location.reload(); }, CONSUMED_RELOAD_DELAY_MS);
+        return;
       case "expired":
         this.generation++;
         this.show("expired");
