@@ -76,4 +76,4 @@ class ReauthenticateView(AuthenticateView):
 
     def page_context(self, request: HttpRequest) -> dict[str, Any]:
         password = not has_active_mfa(self.user)
-        return {"password_form": password, "no_methods": not password and not self.options()}
+        return {"password_form": password, "no_methods": not password and not self.method_options()}
