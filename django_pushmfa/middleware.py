@@ -65,7 +65,7 @@ class MFAMiddleware:
         token = recovery.current_request.set(request)
         try:
             session = getattr(request, "session", None)
-            if session is not None and await session.aget(SESSION_KEY):
+            if session is not None and await _session_aget(session, SESSION_KEY):
                 await sync_to_async(end_ended_session)(request)
             # Only page navigations can be redirected; everything else passes without touching the session.
             if request.method in ("GET", "HEAD") and _accepts_html(request):
@@ -169,3 +169,9 @@ def _safe_reverse(name: str) -> str:
 
 def _redirect(name: str, request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
+
+
+async def _session_aget(session: Any, key: str) -> Any:
+    """``session.aget(key)`` (Django 5.0+), or the sync read in a thread on Django 4.2."""
+    aget = getattr(session, "aget", None)
+    return await aget(key) if aget is not None else await sync_to_async(session.get)(key)
