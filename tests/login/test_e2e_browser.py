@@ -116,7 +116,7 @@ def test_account_page_in_a_browser(browser_page, live_server, enrolled_with_phon
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
     page.goto(f"{live_server.url}/mfa/account/")
-    page.click("text=Pair a phone for push notifications")
+    page.get_by_role("button", name=re.compile("Pair a phone")).click()
     qr = page.locator(".pushmfa-qr svg")
     qr.wait_for(state="visible")
     assert qr.bounding_box()["width"] > 150
@@ -131,6 +131,6 @@ def test_account_page_in_a_browser(browser_page, live_server, enrolled_with_phon
     page.once("dialog", lambda dialog: dialog.accept())
     remove.click()
     page.wait_for_load_state()
-    page.locator("text=The method was removed.").wait_for()
+    page.get_by_text(re.compile("was removed\\.")).wait_for()
     totp.refresh_from_db()
     assert totp.revoked_at is not None
