@@ -29,7 +29,8 @@ from ..internal.methods import MethodOption, get_mfa_options
 from ..push.internal import challenges as push_challenges
 from ..push.internal import flows as push_flows
 from ..push.internal.outcome import denial_reason
-from ..push.store.base import iso
+from ..push.store import Challenge
+from ..push.store.base import APPROVED, PENDING, iso
 from .common import optional_url
 from .layout import render_page
 
@@ -82,7 +83,26 @@ class AuthenticateView(View):
         challenge_id = request.GET.get("challenge")
         if challenge_id:
             return self.follow_push(request, challenge_id)
+        live = self.live_push(request)
+        if live is not None:
+            # A reload or a second tab shows the push already on its way (a new one only on "Send again").
+            return self.follow_push(request, live.id)
         return self.render_step(request)
+
+    def live_push(self, request: HttpRequest) -> Challenge | None:
+        """This browser's push for this step that is still to be answered (or claimed), when the page
+        would show the push section; None otherwise, and when the store cannot say."""
+        if self.chosen_method(request) != "push":
+            return None
+        try:
+            challenge = push_challenges.latest_for_browser(request, self.user)
+        except exceptions.ChallengeStoreUnavailable:
+            return None  # the page's own start reports the outage
+        if challenge is None or challenge.status not in (PENDING, APPROVED):
+            return None
+        if (challenge.context or {}).get("purpose", login_flow.LOGIN.name) != self.purpose.name:
+            return None
+        return challenge
 
     # --- POST ------------------------------------------------------------------------------------
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -141,7 +161,14 @@ class AuthenticateView(View):
                 request, self.user, remember=request.POST.get("remember") == "on", purpose=self.purpose
             )
         except exceptions.PushMFAError as exc:
-            return self.render_step(request, method="push", errors={"push": push_error_message(exc)}, status=200)
+            # Rate limited: the page says when, and its button stays disabled until then.
+            retry_after = exc.retry_after if isinstance(exc, exceptions.RateLimited) else 0
+            response = self.render_step(
+                request, method="push", errors={"push": push_error_message(exc)}, retry_after=retry_after
+            )
+            if retry_after:
+                response["Retry-After"] = str(retry_after)
+            return response
         return HttpResponseRedirect(f"{reverse(self.url_name)}?challenge={challenge.id}")
 
     def follow_push(self, request: HttpRequest, challenge_id: str) -> HttpResponse:
@@ -154,6 +181,12 @@ class AuthenticateView(View):
             return self.render_step(request, method="push", errors={"push": push_error_message(exc)})
         if result.done is not None:
             return finished(result.done)
+        if result.status == PENDING:
+            try:
+                # Newer than any long poll of a page this one replaces (see register_poller).
+                push_challenges.register_poller(result.challenge)
+            except exceptions.ChallengeStoreUnavailable:
+                pass  # the page's own poll reports the outage
         return self.render_step(request, method="push", challenge=result.challenge)
 
     # --- rendering -------------------------------------------------------------------------------
@@ -161,6 +194,14 @@ class AuthenticateView(View):
         if not hasattr(self, "_options"):
             self._options = get_mfa_options(self.user)
         return self._options
+
+    def chosen_method(self, request: HttpRequest, method: str | None = None) -> str:
+        """The method the page shows: ``method``, else ``?method=``, else the first available one."""
+        available = [o.method for o in self.method_options()]
+        chosen = method or request.GET.get("method") or ""
+        if chosen not in available:
+            chosen = available[0] if available else ""
+        return chosen
 
     def render_step(
         self,
@@ -171,12 +212,10 @@ class AuthenticateView(View):
         challenge: Any = None,
         status: int = 200,
         submitted_code: str = "",
+        retry_after: int = 0,
     ) -> HttpResponse:
         options = self.method_options()
-        available = [o.method for o in options]
-        chosen = method or request.GET.get("method") or ""
-        if chosen not in available:
-            chosen = available[0] if available else ""
+        chosen = self.chosen_method(request, method)
         names = self.api_names
         context = {
             "reauthentication": self.purpose is not login_flow.LOGIN,
@@ -190,6 +229,7 @@ class AuthenticateView(View):
             "submitted_code": submitted_code,
             "remember": request.GET.get("remember") == "1",
             "refresh_seconds": 3,
+            "push_retry_after": retry_after,
             "trust_days": int(app_settings.TRUST_BROWSER_DAYS) if self.purpose is login_flow.LOGIN else 0,
             "authenticate_url": reverse(self.url_name),
             "push_start_url": optional_url(names["push_start"]),

@@ -242,3 +242,64 @@ def test_finish_step_refuses_another_user(rf, user_factory, add_totp):
     with pytest.raises(PermissionError):
         finish_step(request, mallory, "totp")
     assert SESSION_KEY not in request.session
+
+
+# --- issue 19: a reload or a second tab shows the push already sent --------------------------------
+def _page_challenge(html: str) -> tuple[str, str]:
+    challenge_id = re.search(r'data-challenge-id="([0-9a-f-]{36})"', html).group(1)
+    number = re.search(r'data-pushmfa-number[^>]*>(\d+)<', html).group(1)
+    return challenge_id, number
+
+
+def test_reload_and_second_tab_show_the_same_push(client, totp_user, login_with_password):
+    from django_pushmfa.models import PushDevice
+    from django_pushmfa.push.internal import challenges
+
+    login_with_password(client, totp_user, next="/private/")
+    first = client.post(PAGE, {"action": "push"})
+    first_id = re.search(r"challenge=([0-9a-f-]{36})", first["Location"]).group(1)
+    device = PushDevice.objects.get(credential__user=totp_user)
+    # The page loaded again without ?challenge= (a reload of the plain URL, a second tab): the same
+    # live push, nothing new on the phone.
+    for _ in range(6):
+        challenge_id, number = _page_challenge(client.get(PAGE, **HTML).content.decode())
+        assert challenge_id == first_id
+    assert [c.id for c in challenges.pending_for_device(device)] == [first_id]
+    assert 'data-autostart' not in client.get(PAGE, **HTML).content.decode()
+    # Approved on the phone: the plain page (a no-JavaScript refresh) completes the login.
+    challenges.respond(device, first_id, "approve", number)
+    done = client.get(PAGE, **HTML)
+    assert done.status_code == 302 and done["Location"] == "/private/"
+    assert client.session[SESSION_KEY] == str(totp_user.pk)
+
+
+def test_page_starts_a_push_only_without_a_live_one(client, totp_user, login_with_password):
+    from django_pushmfa.models import PushDevice
+    from django_pushmfa.push.internal import challenges
+
+    login_with_password(client, totp_user)
+    assert 'data-autostart="true"' in client.get(PAGE, **HTML).content.decode()
+    first = client.post(PAGE, {"action": "push"})
+    first_id = re.search(r"challenge=([0-9a-f-]{36})", first["Location"]).group(1)
+    device = PushDevice.objects.get(credential__user=totp_user)
+    challenges.respond(device, first_id, "deny", None)
+    # Denied: the page offers "Send again" (it sends nothing by itself), and TOTP pages never follow a push.
+    html = client.get(PAGE, **HTML).content.decode()
+    assert 'data-autostart="true"' in html and first_id not in html
+    assert first_id not in client.get(PAGE + "?method=totp", **HTML).content.decode()
+
+
+def test_rate_limited_push_without_javascript_says_when(client, totp_user, login_with_password, settings):
+    settings.PUSHMFA_PUSH_RATE_LIMIT_USER = (2, 60)
+    login_with_password(client, totp_user)
+    for _ in range(30):
+        response = client.post(PAGE, {"action": "push"})
+        if response.status_code != 302:
+            break
+    assert response.status_code == 200, "the rate limit never answered"
+    html = response.content.decode()
+    retry_after = int(response["Retry-After"])
+    assert retry_after > 0
+    assert f'data-retry-after="{retry_after}"' in html
+    assert re.search(r"<button[^>]*data-pushmfa-send[^>]*disabled", html)
+    assert f'content="{retry_after}"' in html  # the no-JavaScript page comes back when it may send again

@@ -87,3 +87,49 @@ def test_the_page_without_javascript_retries_too(browser, phone, user):  # noqa:
     assert response.status_code == 302 and response["Location"] == "/private/"
     assert browser.session[SESSION_KEY] == str(user.pk)
     assert completed(user) == 1
+
+
+# --- issue 19: the long poll of a page that is gone never takes the approval --------------------------
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url_name", ["pushmfa:api-push-poll", "pushmfa:api-push-poll-async"])
+def test_only_the_newest_waiting_poll_claims_the_approval(browser, phone, user, url_name):  # noqa: F811
+    """A reload (or a second tab) leaves the first page's long poll waiting on the server with nobody
+    to read its answer. Were it to claim the approval, the login — and its new session cookie —
+    would go to nobody, and the reloaded page would find the session gone. The older poll answers
+    "pending"; the newest one signs the browser in."""
+    import threading
+    import time
+
+    from django.test import Client
+
+    from django_pushmfa.push.store import get_store
+
+    body = start(browser).json()
+    url = reverse(url_name, args=[body["challenge_id"]])
+    answers: dict[str, object] = {}
+
+    def wait_in(name, client):
+        answers[name] = poll(client, url, wait=10)
+
+    def registered(count):
+        deadline = time.monotonic() + 10
+        while get_store().hits(f"poller:{body['challenge_id']}") < count:
+            assert time.monotonic() < deadline, "the poll never started waiting"
+            time.sleep(0.02)
+
+    orphan = Client()  # the first page: the same session, a response nobody will read
+    orphan.cookies = browser.cookies
+    first = threading.Thread(target=wait_in, args=("orphan", orphan))
+    first.start()
+    registered(1)
+    second = threading.Thread(target=wait_in, args=("reloaded", browser))
+    second.start()
+    registered(2)
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    first.join(15)
+    second.join(15)
+    # "pending", or "consumed" when it read the challenge after the newest poll had signed in.
+    assert answers["orphan"].json() in ({"status": "pending"}, {"status": "consumed"})
+    assert answers["reloaded"].json() == {"status": "approved", "redirect_url": "/private/"}
+    assert browser.session[SESSION_KEY] == str(user.pk)
+    assert completed(user) == 1

@@ -283,7 +283,9 @@ def test_async_waiter_wakes_on_the_change(store, make_challenge):
     result, woke_at, ticks = asyncio.run(main())
     assert result.status == DENIED
     assert 0 <= woke_at - changed_at["t"] < 2.5  # woken by the change (latency: see the bench)
-    assert ticks >= 5
+    # The heartbeat ran while the store waited (a blocked loop gives it no turn at all before the
+    # wait returns). Not a count per second: that is timing, and a loaded machine misses it.
+    assert ticks >= 1
 
 
 def test_wait_returns_at_timeout_and_at_end_of_window(store, make_challenge):

@@ -190,6 +190,33 @@ def _wait_seconds(wait: float) -> float:
     return capped * (1.0 - jitter * secrets.randbelow(1001) / 1000) if capped and jitter else capped
 
 
+def register_poller(challenge: Challenge) -> Challenge:
+    """Make this waiting poll the newest of its browser's for ``challenge`` (a pending one, already
+    checked to be this browser's): the ticket it carries lets :func:`newest_poller` tell.
+
+    A reload, or a second tab, leaves the first page's long poll waiting on the server with nobody
+    to read its answer; if it claimed the approval, the login (and its new session cookie) would be
+    lost. So an approval is claimed only by the newest poll (an older one answers "pending", and a
+    page still waiting on it polls again and becomes the newest). The MFA page registers too when it
+    shows a challenge, which covers the moment between a reload and its first poll.
+    """
+    count, _ = get_store().hit(f"poller:{challenge.id}", _poller_window())
+    challenge.poller = count
+    return challenge
+
+
+def newest_poller(challenge: Challenge) -> bool:
+    """True unless a newer poll of this challenge registered after ``challenge``'s (see above)."""
+    if challenge.poller is None:
+        return True  # a poll that did not wait (the no-JavaScript page, a client's quick poll)
+    return get_store().hits(f"poller:{challenge.id}") == challenge.poller
+
+
+def _poller_window() -> int:
+    # The counter must outlive the challenge and the longest wait on it (fixed window from the first poll).
+    return int(app_settings.CHALLENGE_TTL) + int(app_settings.LONG_POLL_MAX_WAIT) + 5
+
+
 def wait_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Challenge:
     """:func:`get_for_browser`, but while the challenge is pending wait up to ``wait`` seconds
     (capped at ``PUSHMFA_LONG_POLL_MAX_WAIT``) for it to change. Sync (WSGI) views."""
@@ -203,9 +230,12 @@ def wait_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Ch
         challenge = get_for_browser(request, challenge_id)
         if challenge.status != PENDING:
             return challenge
+        register_poller(challenge)
         release_db_connections()
         updated = watcher.wait(challenge, wait)
-    return _settle(updated if updated is not None else replace(challenge, status=EXPIRED))
+    result = _settle(updated if updated is not None else replace(challenge, status=EXPIRED))
+    result.poller = challenge.poller
+    return result
 
 
 async def await_for_browser(
@@ -232,6 +262,7 @@ async def await_for_browser(
             return challenge
         updated = await watcher.await_change(challenge, wait)
     result = updated if updated is not None else replace(challenge, status=EXPIRED)
+    result.poller = challenge.poller
     return await sync_to_async(_settle)(result) if result.lapsed else result  # _settle is a no-op otherwise
 
 
@@ -245,6 +276,7 @@ def _read_for_wait(
         store.prepare_watch()
     challenge = get_for_browser(request, challenge_id)
     if store is not None and challenge.status == PENDING:
+        register_poller(challenge)
         release_db_connections()  # in the request's thread, where they live
     return challenge
 

@@ -20,7 +20,7 @@ from ...exceptions import ChallengeStoreUnavailable, MFANotInProgress
 from ...internal import login as login_flow
 from ...internal import pending
 from ..store import Challenge
-from ..store.base import APPROVED, CONSUMED, DENIED, STATUSES
+from ..store.base import APPROVED, CONSUMED, DENIED, PENDING, STATUSES
 from . import challenges, outcome
 
 logger = logging.getLogger("django_pushmfa")
@@ -148,6 +148,10 @@ def finish(
     if status != APPROVED:
         # an unknown status from a newer store: fail closed
         return PollResult(status if status in STATUSES else DENIED, challenge)
+    if not challenges.newest_poller(challenge):
+        # A newer poll of this browser (after a reload, in another tab) waits for it too: that one
+        # claims the approval, so that the new session cookie reaches a page that is still there.
+        return PollResult(PENDING, challenge)
     owner = purpose.owner_id(request)
     # A challenge completes only the kind of step it was started for (a re-authentication's approval
     # never logs a pending session in, a login's never stamps a logged-in one).

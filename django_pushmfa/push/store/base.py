@@ -80,6 +80,8 @@ class Challenge:
     # True on the "approved" record a browser's poll just consumed itself (ChallengeStore.claim):
     # that poll, and only it, may log the user in (``consume()`` then needs no store call).
     claimed: bool = field(default=False, compare=False, repr=False)
+    # A waiting browser poll's ticket (challenges.register_poller): only the newest poll may claim.
+    poller: int | None = field(default=None, compare=False, repr=False)
 
     def is_expired(self, now: float | None = None) -> bool:
         """Expired for good, or still pending past its answer window."""
@@ -116,6 +118,7 @@ class Challenge:
         data = asdict(self)
         data.pop("lapsed")
         data.pop("claimed")
+        data.pop("poller")
         return data
 
 
@@ -321,6 +324,10 @@ class ChallengeStore(ABC):
     @abstractmethod
     def hit(self, key: str, window: int) -> tuple[int, int]:
         """Count one hit on a fixed-window counter: (count after this hit, seconds until reset)."""
+
+    @abstractmethod
+    def hits(self, key: str) -> int:
+        """The count of :meth:`hit`'s counter ``key`` in its current window, without counting (0: none)."""
 
     @abstractmethod
     def suspension_remaining(self, user_id: str) -> int:

@@ -183,6 +183,12 @@ class CacheChallengeStore(ChallengeStore):
             count, reset = self._counter_hit(f"pushmfa:hit:{key}", window, now)
         return count, math.ceil(reset - now)
 
+    def hits(self, key: str) -> int:
+        state = self._get(f"pushmfa:hit:{key}")
+        if not isinstance(state, dict) or state.get("reset", 0) <= time.time():
+            return 0
+        return int(state["n"])
+
     def suspension_remaining(self, user_id: str) -> int:
         until = self._get(f"pushmfa:sus:{user_id}")
         now = time.time()

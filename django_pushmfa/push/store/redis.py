@@ -281,6 +281,10 @@ class RedisChallengeStore(ChallengeStore):
         count, ttl = self._run("HIT", [self.key(f"hit:{key}")], [int(window)])
         return int(count), math.ceil(int(ttl) / 1000)
 
+    def hits(self, key: str) -> int:
+        client = self.client()
+        return int(self._call(lambda: client.get(self.key(f"hit:{key}"))) or 0)
+
     def suspension_remaining(self, user_id: str) -> int:
         client = self.client()
         ttl = int(self._call(lambda: client.pttl(self.ukey("sus", user_id))))

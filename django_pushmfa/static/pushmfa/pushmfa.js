@@ -5,6 +5,7 @@
  *   data-start-url   POST here to start a push (api/push/)
  *   data-autostart   "true": start a push as soon as the page loads
  *   data-challenge-id, data-poll-url, data-display-number, data-expires-at: follow an existing one
+ *   data-retry-after  seconds until a push may be sent (rate limited): the button waits until then
  * holding [data-pushmfa-state="idle|sending|pending|approved|denied|expired|error"] blocks (one shown
  * at a time), [data-pushmfa-number], [data-pushmfa-countdown], [data-pushmfa-error], a form
  * [data-pushmfa-push-form] whose submit starts a new push, and an optional [data-pushmfa-remember].
@@ -360,6 +361,9 @@
         self.start();
       });
     }
+    // Rate limited when the page was made (the form without this script): count down to the retry.
+    var retryAfter = parseInt(this.root.getAttribute("data-retry-after") || "", 10);
+    if (retryAfter > 0) this.holdOff(retryAfter);
     var id = this.root.getAttribute("data-challenge-id");
     if (id && this.root.getAttribute("data-poll-url")) {
       this.follow({
