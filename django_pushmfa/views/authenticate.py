@@ -116,6 +116,8 @@ class AuthenticateView(View):
             return self.start_push(request)
         if action == "remember":
             return self.set_remember(request)
+        if action == "leave":
+            return self.leave_push(request)
         return self.render_step(request, status=400)
 
     def cancel(self, request: HttpRequest) -> HttpResponse:
@@ -152,6 +154,19 @@ class AuthenticateView(View):
         login_flow.set_remember_choice(
             request, request.POST.get("remember") == "on" and int(app_settings.TRUST_BROWSER_DAYS) > 0
         )
+        return HttpResponse(status=204)
+
+    def leave_push(self, request: HttpRequest) -> HttpResponse:
+        """The page is going away (reloaded, closed, navigated off: pushmfa.js's ``pagehide`` beacon)
+        while its long poll waits on the server: that poll must not claim the approval, whose login
+        would go to a page that is gone. Registering a newer poll turns it away; a page of this
+        browser still open polls again, becomes the newest, and signs in."""
+        try:
+            challenge = push_challenges.get_for_browser(request, request.POST.get("challenge", ""))
+            if challenge.status in (PENDING, APPROVED):
+                push_challenges.register_poller(challenge)
+        except exceptions.PushMFAError:
+            pass  # unknown, another browser's, or the store is down: nothing to turn away
         return HttpResponse(status=204)
 
     # --- push without JavaScript ---------------------------------------------------------------

@@ -55,6 +55,7 @@ SHORT_TTL = 3
 USERNAMES = [
     "push_user",
     "wrong_user",
+    "reload_user",
     "expiry_user",
     "entry_user",
     "report_user",

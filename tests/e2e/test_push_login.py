@@ -44,6 +44,29 @@ def test_number_matching_login_moves_on_by_itself(site, desktop):
     assert len(events("push_user", "mfa_completed")) == 1
 
 
+def test_a_reload_and_a_second_tab_show_the_same_push(site, desktop):
+    """Issue 19: reloading the MFA page, or opening it in a second tab, sends no new push: it shows
+    the one on its way. The first page's long poll, left waiting on the server, must not take the
+    approval: the reloaded page signs in."""
+    sim = open_simulator(desktop, site, "reload_user")
+    page = desktop.new_page()
+    password_step(page, site, "reload_user")
+    number = shown_number(page)
+    page.wait_for_timeout(300)  # the first page's long poll is waiting on the server now
+    page.reload()
+    assert shown_number(page) == number
+    second = desktop.new_page()
+    second.goto(page.url)
+    assert shown_number(second) == number
+    second.close()
+    assert sim.locator("[data-sim-notification]").count() == 1  # one push, however many loads
+    challenge = open_push_on_phone(sim)
+    challenge.locator(f'[data-sim-choice="{number}"]').click()
+    assert sim_result(sim) == "approved"
+    expect_signed_in(page, "reload_user", "push")
+    assert len(events("reload_user", "mfa_completed")) == 1
+
+
 def test_wrong_number_is_denied_and_send_again_works(site, phone_sized):
     sim = open_simulator(phone_sized, site, "wrong_user")
     page = phone_sized.new_page()

@@ -133,3 +133,43 @@ def test_only_the_newest_waiting_poll_claims_the_approval(browser, phone, user, 
     assert answers["reloaded"].json() == {"status": "approved", "redirect_url": "/private/"}
     assert browser.session[SESSION_KEY] == str(user.pk)
     assert completed(user) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_that_goes_away_turns_its_waiting_poll_away(browser, phone, user):  # noqa: F811
+    """pushmfa.js's pagehide beacon (the MFA page's ``action=leave``): a closed second tab's long poll,
+    the newest one, must not claim either; the page still open signs in."""
+    import threading
+    import time
+
+    from django.test import Client
+
+    from django_pushmfa.push.store import get_store
+
+    body = start(browser).json()
+    url = reverse("pushmfa:api-push-poll", args=[body["challenge_id"]])
+    key = f"poller:{body['challenge_id']}"
+    closed_tab = Client()
+    closed_tab.cookies = browser.cookies
+    answers = {}
+    waiting = threading.Thread(target=lambda: answers.setdefault("closed", poll(closed_tab, url, wait=10)))
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while get_store().hits(key) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    token = browser.cookies["csrftoken"].value
+    page = reverse("pushmfa:authenticate")
+    left = browser.post(page, {"action": "leave", "challenge": body["challenge_id"], "csrfmiddlewaretoken": token})
+    assert left.status_code == 204 and get_store().hits(key) == 2
+    # Another browser's beacon, or a made-up id, changes nothing.
+    assert Client().post(page, {"action": "leave", "challenge": body["challenge_id"]}).status_code in (302, 403)
+    made_up = {"action": "leave", "challenge": "nope", "csrfmiddlewaretoken": token}
+    assert browser.post(page, made_up).status_code == 204
+    assert get_store().hits(key) == 2
+    phone.respond(body["challenge_id"], "approve", selected_number=body["display_number"])
+    waiting.join(15)
+    assert answers["closed"].json() == {"status": "pending"}
+    assert completed(user) == 0
+    assert poll(browser, url).json() == {"status": "approved", "redirect_url": "/private/"}
+    assert completed(user) == 1

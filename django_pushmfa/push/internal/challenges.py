@@ -198,7 +198,9 @@ def register_poller(challenge: Challenge) -> Challenge:
     to read its answer; if it claimed the approval, the login (and its new session cookie) would be
     lost. So an approval is claimed only by the newest poll (an older one answers "pending", and a
     page still waiting on it polls again and becomes the newest). The MFA page registers too when it
-    shows a challenge, which covers the moment between a reload and its first poll.
+    shows a challenge (the moment between a reload and its first poll), and when a page goes away
+    (pushmfa.js's ``pagehide`` beacon: a closed tab's poll may be the newest one). A page that dies
+    without a beacon can still take an approval: its browser then signs in again.
     """
     count, _ = get_store().hit(f"poller:{challenge.id}", _poller_window())
     challenge.poller = count

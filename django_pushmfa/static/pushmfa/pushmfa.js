@@ -348,8 +348,22 @@
     }).catch(function () { /* the choice is also sent with the next push */ });
   };
 
+  // The page goes away (reload, close, navigation) while its long poll waits on the server: tell the
+  // server, so that poll never claims an approval whose login nobody would receive (the page still
+  // open, or the reloaded one, claims it instead).
+  PushSection.prototype.leave = function () {
+    if (!this.challenge || !this.form || !navigator.sendBeacon || !window.FormData) return;
+    if (this.root.getAttribute("data-pushmfa-current") !== "pending") return;
+    var data = new FormData();
+    data.append("csrfmiddlewaretoken", csrfToken(this.root));
+    data.append("action", "leave");
+    data.append("challenge", this.challenge.id);
+    navigator.sendBeacon(this.form.getAttribute("action"), data);
+  };
+
   PushSection.prototype.init = function () {
     var self = this;
+    window.addEventListener("pagehide", function () { self.leave(); });
     if (this.remember) {
       this.remember.addEventListener("change", function () {
         if (self.root.getAttribute("data-pushmfa-current") === "pending") self.sendRemember();
