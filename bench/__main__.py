@@ -21,7 +21,7 @@ from .servers import ROOT
 
 SCENARIOS = ("counts", "store_wake", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters",
              "slow_provider",
-             "typical")
+             "typical", "demo_soak")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,8 @@ class Config:
     typical_logins: int = 150  # per login phase
     typical_bare: int = 600  # per bare phase
     typical_partial: int = 150  # per "login stopped early" phase (per-step CPU)
+    demo_soak_workers: int = 16  # demo soak: users logging in at once on the demo's own configuration
+    demo_soak_logins: int = 10  # logins per user
     time_limit: float = 240.0  # per scenario phase: every phase is bounded in time as well as count
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,4 +56,5 @@ QUICK = Config(
     waiters=300, waiters_sample=20, waiters_ramp_per_s=1000, profile_logins=10, slow_provider_starts=60,
     slow_provider_inline_starts=16, time_limit=60.0,
     typical_pairs=1, typical_logins=40, typical_bare=160, typical_partial=40,
+    demo_soak_workers=6, demo_soak_logins=3,
 )

@@ -130,6 +130,12 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             if ty.get("step_cpu_in_bare_requests"):
                 out.append((f"typical site ({kind}): CPU per step, in bare requests",
                             " · ".join(f"{k} {_fmt(v)}" for k, v in ty["step_cpu_in_bare_requests"].items()), "", ""))
+    soak = _g(s, "demo_soak")
+    if soak and "logins" in soak:
+        lost = soak.get("approved_not_signed_in", 0)
+        out.append((f"demo soak ({soak['workers']} users at once, SQLite): approved but not signed in",
+                    f"{lost} of {soak['logins']} logins ({soak.get('server_5xx_in_log', 0)} server 5xx)", "0",
+                    _ok(lost == 0 and soak.get("phone_approved") == soak["logins"])))
     c = _g(s, "counts")
     if c and "steps" in c:
         total = c["login"]["redis_commands"]

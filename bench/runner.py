@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import inprocess, seed, servers
+from . import demo_soak, inprocess, seed, servers
 from .config import Config
 from .scenarios import growth, monitor, slow_provider, throughput, typical, waiters, wake
 from .scenarios.common import make_virtual_users
@@ -106,6 +106,9 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
     guarded("counts", lambda: inprocess.counts(phones[0]))
     guarded("store_wake", lambda: inprocess.store_wake(cfg.wake_longpoll))
     guarded("profile", lambda: inprocess.profile(phones[1], out_dir, stamp, logins=cfg.profile_logins))
+
+    # The demo's own configuration (SQLite + local memory under runserver): its own site and data.
+    guarded("demo_soak", lambda: demo_soak.run(cfg.demo_soak_workers, cfg.demo_soak_logins))
 
     env = _server_env()
     log_dir = out_dir / f"{stamp}-logs"
