@@ -19,7 +19,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,18 +33,14 @@ from typing import Any
 
 import requests
 
+from .servers import free_port, stop_process
+
 # Not resolved: in the runs against the installed package this is .ci/installed/ (links to bench/ and
 # example_project/ only), so the site imports the installed django_pushmfa, not the checkout's.
 ROOT = Path(__file__).absolute().parent.parent
 MANAGE = ROOT / "example_project" / "manage.py"
 PASSWORD = "soak-Pa55word-not-secret"
 POLL_RETRIES = 5  # pushmfa.js's MAX_NETWORK_RETRIES
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class DemoSite:
@@ -103,12 +98,7 @@ class DemoSite:
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+            stop_process(self.process)
         self.log.close()
 
 

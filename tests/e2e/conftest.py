@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,8 @@ from typing import Any
 import psycopg
 import pytest
 import redis
+
+from bench.servers import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = ROOT / "example_project" / "manage.py"
@@ -93,12 +94,6 @@ class Site:
     log: Path
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     admin: dict[str, str] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def db_query(sql: str, params: tuple = ()) -> list[tuple]:
@@ -179,12 +174,7 @@ def _start_server(env: dict[str, str], log: Path) -> Site:
 
 
 def _stop_server(site: Site) -> None:
-    site.process.terminate()
-    try:
-        site.process.wait(10)
-    except subprocess.TimeoutExpired:
-        site.process.kill()
-        site.process.wait(5)
+    stop_process(site.process)
 
 
 @pytest.fixture(scope="session")
