@@ -3,8 +3,9 @@ side (pairing, signed device endpoints) is ``api.device``, routed here with push
 
 Thin: every view calls the push flows (``push.internal.flows``), as the no-JavaScript page does.
 The poll also exists as a native async view (``pushmfa:api-push-poll-async``) for ASGI
-deployments: the long poll awaits the challenge store instead of holding a worker thread for up
-to 30 s. It works under WSGI too. ``POST api/push/`` points its ``poll_url`` there when
+deployments: the long poll awaits the challenge store. Django still keeps a thread per ASGI request
+for its synchronous steps; ``django_pushmfa.asgi.LongPollMiddleware`` moves the wait in front of
+Django so that a waiting browser holds none. The async view works under WSGI too. ``POST api/push/`` points its ``poll_url`` there when
 ``PUSHMFA_ASYNC_POLL`` is True; the contract's path keeps answering either way.
 """
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
+from ...asgi import ticket_of
 from ...exceptions import ChallengeStoreUnavailable, MFANotInProgress
 from ...internal import login as login_flow
 from ...internal import pending
@@ -95,8 +96,13 @@ def poll(
 
     Raises ChallengeNotFound (malformed, unknown, another browser's) and ChallengeStoreUnavailable.
     """
+    ticket = ticket_of(request)
     if wait:
         challenge = challenges.wait_for_browser(request, challenge_id, wait)
+    elif ticket is not None:
+        # django_pushmfa.asgi waited for this poll before Django saw it: it claims only as the newest.
+        challenge = challenges.get_for_browser(request, challenge_id)
+        challenge.poller = ticket
     else:
         # Reads and, when approved, consumes in one store operation.
         challenge = challenges.claim_for_browser(request, challenge_id)

@@ -1,0 +1,132 @@
+"""Long polls that wait without a thread, for ASGI deployments: wrap the site's ASGI application.
+
+    # asgi.py
+    from django.core.asgi import get_asgi_application
+    from django_pushmfa.asgi import LongPollMiddleware
+
+    application = LongPollMiddleware(get_asgi_application())
+
+Django runs each ASGI request in a context of its own, and the first synchronous step of the
+request (any middleware that is not natively async, which includes Django's own) starts a thread
+that belongs to that request until it ends: a browser long-polling for 25 s holds an idle thread
+for 25 s, whatever the view does. This middleware does the *waiting* before Django sees the poll:
+for a browser's poll with ``wait`` (the login's and the re-authentication's), it waits for the
+challenge to leave "pending" on the event loop (the store's read runs in the shared thread pool,
+the wake arrives by the store's notification), and then hands the request to Django with
+``wait=0``, which answers at once — with the session, the permission checks, the claim and the
+login all done by the usual views. Nothing about the answer changes; a request Django would refuse
+(a malformed ``wait``, an unknown challenge) is passed on at once.
+
+The wait counts as the poll's registration as the browser's newest (see
+:func:`django_pushmfa.push.internal.challenges.register_poller`): the ticket travels to the view in
+the ASGI scope (never from the client), so a reloaded page's orphaned poll still cannot claim.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from asgiref.sync import sync_to_async
+from django.urls import Resolver404, resolve
+
+from .exceptions import PushMFAError
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+
+# The browser polls whose wait this middleware takes over (they answer the same with wait=0).
+POLL_VIEWS = frozenset({"pushmfa:api-push-poll", "pushmfa:api-push-poll-async", "pushmfa:api-reauth-push-poll"})
+SCOPE_TICKET = "pushmfa.poller"  # the scope key that carries the waiting poll's ticket to the view
+
+
+class LongPollMiddleware:
+    """ASGI middleware: the browser's long polls wait here, on the event loop, not in Django."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Any) -> None:
+        if scope.get("type") == "http" and scope.get("method") == "GET":
+            challenge_id, wait = _poll_of(scope)
+            if challenge_id is not None and wait > 0:
+                ticket = await _wait(challenge_id, wait)
+                scope = _answer_now(scope, ticket)
+        await self.app(scope, receive, send)
+
+
+def _poll_of(scope: Scope) -> tuple[str | None, float]:
+    """(challenge id, wait) when ``scope`` is a browser's poll with a valid ``wait``, else (None, 0)."""
+    from .api.push import parse_wait
+
+    path = scope.get("path", "")
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None, 0
+    if match.view_name not in POLL_VIEWS:
+        return None, 0
+    raw = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)).get("wait")
+    try:
+        wait = parse_wait(raw)
+    except Exception:  # malformed: Django answers 400 invalid
+        return None, 0
+    return str(match.kwargs.get("challenge_id", "")), wait
+
+
+async def _wait(challenge_id: str, wait: float) -> int | None:
+    """Wait up to ``wait`` s (capped, with the poll's jitter) for the challenge to leave "pending".
+
+    Returns the poll's ticket (None when it did not wait: unknown, not pending, or the store is down,
+    which the view then reports)."""
+    from .push.internal import challenges
+    from .push.store import get_store
+    from .push.store.base import PENDING, is_challenge_id
+
+    if not is_challenge_id(challenge_id):
+        return None
+    store = get_store()
+    seconds = challenges._wait_seconds(wait)
+    try:
+        # Registered before the read, so a change between the read and the wait still wakes us.
+        with store.watch(challenge_id, prepare=False) as watcher:
+            current = await sync_to_async(_read_and_register, thread_sensitive=False)(store, challenge_id)
+            if current is None or current.status != PENDING:
+                return current.poller if current is not None else None
+            await watcher.await_change(current, seconds)
+            return current.poller
+    except PushMFAError:
+        return None
+
+
+def _read_and_register(store: Any, challenge_id: str) -> Any:
+    from .push.internal import challenges
+    from .push.store.base import PENDING
+
+    store.prepare_watch()
+    current = store.get(challenge_id)
+    if current is not None and current.status == PENDING:
+        challenges.register_poller(current)
+    return current
+
+
+def _answer_now(scope: Scope, ticket: int | None) -> Scope:
+    """The same request with ``wait=0`` (and the poll's ticket), for Django to answer at once."""
+    query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+             if k != "wait"]
+    query.append(("wait", "0"))
+    scope = dict(scope, query_string=urlencode(query).encode("latin-1"))
+    scope.pop(SCOPE_TICKET, None)
+    if ticket is not None:
+        scope[SCOPE_TICKET] = ticket
+    return scope
+
+
+def ticket_of(request: Any) -> int | None:
+    """The ticket this middleware gave a poll it waited for (from the ASGI scope; None otherwise)."""
+    scope = getattr(request, "scope", None)
+    value = scope.get(SCOPE_TICKET) if isinstance(scope, dict) else None
+    return value if isinstance(value, int) else None

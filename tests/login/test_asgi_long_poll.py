@@ -1,0 +1,164 @@
+"""``django_pushmfa.asgi.LongPollMiddleware`` (issue 16: waiting browsers without a thread each).
+
+Driven as an ASGI server drives it: the site's real ASGI application (Django's ASGIHandler) behind
+the middleware, called with a scope, a receive and a send. The answers must be exactly the views'
+(the middleware only moves the wait in front of Django), and waiting polls must not cost a thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.core.asgi import get_asgi_application
+from django.urls import reverse
+
+from django_pushmfa.asgi import LongPollMiddleware
+from django_pushmfa.push.store import get_store
+
+from .test_poll_retry import completed
+from .test_push_flow import browser, phone, start  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Recorder:
+    """The inner application, recording the query string each request reached Django with."""
+
+    def __init__(self) -> None:
+        self.app = get_asgi_application()
+        self.queries: list[bytes] = []
+
+    async def __call__(self, scope, receive, send):
+        self.queries.append(scope.get("query_string", b""))
+        await self.app(scope, receive, send)
+
+
+async def call(app, client, path: str, query: str = "") -> tuple[int, dict]:
+    cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query.encode(),
+        "headers": [(b"host", b"testserver"), (b"accept", b"application/json"), (b"cookie", cookies.encode())],
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }
+    sent: list[dict] = []
+    requested = []
+
+    async def receive():
+        if not requested:
+            requested.append(True)
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the client stays connected
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(body or b"{}")
+
+
+def approve_later(phone, body, delay=0.3):  # noqa: F811
+    timer = threading.Timer(delay, phone.respond, args=(body["challenge_id"], "approve"),
+                            kwargs={"selected_number": body["display_number"]})
+    timer.start()
+    return timer
+
+
+@pytest.mark.parametrize("url_name", ["pushmfa:api-push-poll", "pushmfa:api-push-poll-async"])
+def test_the_wait_happens_before_django_and_the_answer_is_the_views(browser, phone, user, url_name):  # noqa: F811
+    body = start(browser).json()
+    path = reverse(url_name, args=[body["challenge_id"]])
+    inner = Recorder()
+    app = LongPollMiddleware(inner)
+    timer = approve_later(phone, body)
+    started = time.monotonic()
+    status, data = asyncio.run(call(app, browser, path, "wait=10"))
+    timer.join()
+    assert status == 200 and data == {"status": "approved", "redirect_url": "/private/"}
+    assert time.monotonic() - started < 9  # woken by the approval, not by the end of the wait
+    assert inner.queries == [b"wait=0"]  # Django saw the poll once, after the change, told not to wait
+    assert completed(user) == 1
+
+
+def test_a_poll_that_times_out_answers_pending(browser, phone, settings):  # noqa: F811
+    settings.PUSHMFA_LONG_POLL_JITTER = 0
+    body = start(browser).json()
+    inner = Recorder()
+    status, data = asyncio.run(call(LongPollMiddleware(inner), browser, body["poll_url"], "wait=1"))
+    assert (status, data) == (200, {"status": "pending"})
+    assert inner.queries == [b"wait=0"]
+
+
+def test_what_django_refuses_is_passed_on_unchanged(browser, phone):  # noqa: F811
+    body = start(browser).json()
+    inner = Recorder()
+    app = LongPollMiddleware(inner)
+    status, data = asyncio.run(call(app, browser, body["poll_url"], "wait=-1"))
+    assert status == 400 and data["code"] == "invalid"
+    unknown = reverse("pushmfa:api-push-poll", args=["7f1e2d3c-0000-4000-8000-000000000000"])
+    status, data = asyncio.run(call(app, browser, unknown, "wait=10"))
+    assert status == 404 and data["code"] == "not_found"
+    status, _ = asyncio.run(call(app, browser, "/private/", "wait=10"))
+    assert inner.queries == [b"wait=-1", b"wait=0", b"wait=10"]  # only a poll's wait is taken over
+
+
+def test_the_newest_poll_claims_through_the_middleware_too(browser, phone, user):  # noqa: F811
+    body = start(browser).json()
+    key = f"poller:{body['challenge_id']}"
+    app = LongPollMiddleware(get_asgi_application())
+
+    async def both():
+        orphan = asyncio.ensure_future(call(app, browser, body["poll_url"], "wait=10"))
+        while get_store().hits(key) < 1:
+            await asyncio.sleep(0.02)
+        newest = asyncio.ensure_future(call(app, browser, body["poll_url"], "wait=10"))
+        while get_store().hits(key) < 2:
+            await asyncio.sleep(0.02)
+        await asyncio.to_thread(phone.respond, body["challenge_id"], "approve", selected_number=body["display_number"])
+        return await orphan, await newest
+
+    (_, old), (_, new) = asyncio.run(both())
+    assert old in ({"status": "pending"}, {"status": "consumed"})
+    assert new == {"status": "approved", "redirect_url": "/private/"}
+    assert completed(user) == 1
+
+
+def test_waiting_polls_hold_no_thread(browser, phone, user_factory, add_phone, login_with_password,  # noqa: F811
+                                      settings):
+    """40 browsers waiting at once: the thread count stays where it was (Django's handler would start
+    one per request for its synchronous steps, and keep it for the whole wait)."""
+    from django.test import Client
+
+    settings.PUSHMFA_PUSH_RATE_LIMIT_IP = (1000, 900)  # every browser here is 127.0.0.1
+    waiting = 40
+    polls = []
+    for i in range(waiting):
+        someone = user_factory(username=f"waiter{i}")
+        add_phone(someone)
+        client = Client()
+        login_with_password(client, someone, next="/private/")
+        polls.append((client, start(client).json()))
+    app = LongPollMiddleware(get_asgi_application())
+
+    async def all_wait():
+        tasks = [asyncio.ensure_future(call(app, client, body["poll_url"], "wait=5")) for client, body in polls]
+        deadline = time.monotonic() + 10
+        while sum(get_store().hits(f"poller:{body['challenge_id']}") for _, body in polls) < waiting:
+            assert time.monotonic() < deadline, "the polls did not all start waiting"
+            await asyncio.sleep(0.05)
+        during = threading.active_count()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return during
+
+    before = threading.active_count()
+    during = asyncio.run(all_wait())
+    # The shared pool that ran their reads (a handful of threads) and the store's listener, not 40.
+    assert during - before < 15, (before, during)
