@@ -364,6 +364,12 @@
   PushSection.prototype.init = function () {
     var self = this;
     window.addEventListener("pagehide", function () { self.leave(); });
+    // Back from the back/forward cache: the poll that was cut off when the page was hidden resumes.
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted && self.challenge && self.root.getAttribute("data-pushmfa-current") === "pending") {
+        self.poll(++self.generation, 0);
+      }
+    });
     if (this.remember) {
       this.remember.addEventListener("change", function () {
         if (self.root.getAttribute("data-pushmfa-current") === "pending") self.sendRemember();
