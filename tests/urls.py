@@ -16,6 +16,7 @@ urlpatterns = [
     path("sensitive-cbv/", views.SensitiveView.as_view(), name="sensitive-cbv"),
     path("api/sensitive/", views.SensitiveAPI.as_view(), name="sensitive-api"),
     path("api/token-whoami/", views.TokenWhoAmI.as_view(), name="token-whoami"),
+    path("api/sensitive-token/", views.SensitiveTokenAPI.as_view(), name="sensitive-token-api"),
     path("api/jwt-whoami/", views.JWTWhoAmI.as_view(), name="jwt-whoami"),
     path("admin/", admin.site.urls),
     path("mfa/", include("django_pushmfa.urls")),

@@ -59,9 +59,8 @@ class AppLoginView(PushMFAAPIView):
         username, password = data["username"], data["password"]
         django_request = request._request
         ip = get_adapter().get_client_ip(django_request)
-        login_throttle.check(username, ip)
+        login_throttle.reserve(username, ip)  # counted now; given back below when the password is right
         if len(username) > CREDENTIAL_MAX_LENGTH or len(password) > CREDENTIAL_MAX_LENGTH:
-            login_throttle.record_failure(username, ip)
             raise invalid_credentials()
         # A new session from here on; finalize_response saves it and the answer gets its key.
         app_sessions.attach(django_request, app_sessions.new_session(), None)
@@ -70,8 +69,8 @@ class AppLoginView(PushMFAAPIView):
         with password_login_flow(request):
             user = authenticate(django_request, username=username, password=password)
             if user is None:
-                login_throttle.record_failure(username, ip)
                 raise invalid_credentials()
+            login_throttle.release(username, ip)
             login(django_request, user)  # an enrolled user's session becomes MFA pending here
         return Response(login_answer(django_request, user))
 

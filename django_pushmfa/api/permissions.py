@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -74,6 +75,9 @@ class RecentlyAuthenticated(IsFullyAuthenticated):
         super().has_permission(request, view)
         from ..internal import reauth
 
-        if not reauth.is_recent(request._request):
+        # An app client's X-Session-Token session (SessionTokenAuthentication's request.auth) is the one
+        # whose stamp counts; is_recent refuses a stamp of a session logged in as someone else.
+        token_session = request.auth if isinstance(request.auth, SessionBase) else None
+        if not reauth.is_recent(request._request, token_session):
             raise ReauthenticationRequiredError(reauth.reauthenticate_url())
         return True

@@ -5,8 +5,9 @@ Thin: every view calls the push flows (``push.internal.flows``), as the no-JavaS
 The poll also exists as a native async view (``pushmfa:api-push-poll-async``) for ASGI
 deployments: the long poll awaits the challenge store. Django still keeps a thread per ASGI request
 for its synchronous steps; ``django_pushmfa.asgi.LongPollMiddleware`` moves the wait in front of
-Django so that a waiting browser holds none. The async view works under WSGI too. ``POST api/push/`` points its ``poll_url`` there when
-``PUSHMFA_ASYNC_POLL`` is True; the contract's path keeps answering either way.
+Django so that a waiting browser holds none. The async view works under WSGI too. ``POST api/push/``
+points its ``poll_url`` there when ``PUSHMFA_ASYNC_POLL`` is True; the contract's path keeps
+answering either way.
 """
 from __future__ import annotations
 

@@ -35,7 +35,12 @@ class RememberSerializer(serializers.Serializer):
 
 
 class PasswordSerializer(serializers.Serializer):
-    password = serializers.CharField(help_text="The account's password (users without an MFA credential only).")
+    # As typed (a password may begin or end with a space, as on the HTML page); as long as app login allows.
+    password = serializers.CharField(
+        trim_whitespace=False,
+        max_length=4096,
+        help_text="The account's password (users without an MFA credential only).",
+    )
 class CodeSerializer(RememberSerializer):
     code = CodeField(help_text="The code as typed; spaces (and for backup codes dashes) are ignored.")
 

@@ -22,14 +22,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.http import HttpRequest
+
+from . import sessions
 
 HEADER = "X-Session-Token"
 # Session key: set on every session api/app/login/ creates; the header accepts only those.
 APP_KEY = "pushmfa_app"
 # Request attributes of an app request: its session token as it came in, the cookie's session and CSRF flag.
 _STATE_ATTR = "_pushmfa_app_session"
+# The app session of a request after detach(): expose() and the adapter's get_app_tokens() read it.
+DETACHED_ATTR = "pushmfa_app_session"
 # Longest token looked up (Django's session keys are 32 characters; anything far longer is refused unread).
 MAX_TOKEN_LENGTH = 64
 
@@ -56,6 +60,11 @@ def load(token: str) -> SessionBase:
     session = session_store(token)
     # load() of an unknown or expired key answers {} (and forgets the key): no APP_KEY then.
     if session.get(APP_KEY) is not True or session.session_key != token:
+        raise InvalidSessionToken()
+    # Ended from elsewhere ("Your sessions", sign out everywhere else, an MFA reset): MFAMiddleware
+    # checks only the cookie's session, so the token's is checked here, on every request it makes.
+    if not sessions.is_open(session):
+        session.flush()
         raise InvalidSessionToken()
     return session
 
@@ -103,6 +112,11 @@ def is_app_request(request: HttpRequest) -> bool:
 COMPLETED = ("approved", "authenticated")
 
 
+def app_session(request: HttpRequest) -> SessionBase:
+    """The request's app session: the one :func:`detach` took off, else the request's own."""
+    return getattr(request, DETACHED_ATTR, None) or request.session
+
+
 def expose(request: HttpRequest, data: dict[str, Any], new_token: str) -> None:
     """Add the app client's new ``session_token`` to a successful answer, and, when the answer
     completes its login, the adapter's :meth:`~django_pushmfa.adapter.DefaultMFAAdapter.get_app_tokens`."""
@@ -124,9 +138,15 @@ def detach(request: HttpRequest, *, save: bool = True) -> str | None:
         return None
     session = request.session
     if save and session.modified and not session.is_empty():
-        session.save()
+        try:
+            session.save()
+        except UpdateError:
+            # Logged out (deleted) by another request meanwhile: nothing to keep; the token is refused
+            # from its next request on. Django's session middleware answers this case with a 400.
+            session.clear()
     new_token = session.session_key if not session.is_empty() else None
     request.session = state.cookie_session
+    setattr(request, DETACHED_ATTR, session)  # for expose(): the answer's tokens belong to this session
     # login() rotates the CSRF token of the cookie's session; this request never used that session.
     if state.csrf is None:
         request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)

@@ -15,6 +15,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth import SESSION_KEY
 from django.db import router, transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -36,11 +37,16 @@ def mark(request: HttpRequest) -> None:
     request.session[AUTHENTICATED_AT_KEY] = time.time()
 
 
-def is_recent(request: HttpRequest) -> bool:
-    """Whether this fully logged-in session authenticated within ``PUSHMFA_REAUTH_WINDOW``."""
-    session = getattr(request, "session", None)
+def is_recent(request: HttpRequest, session: Any = None) -> bool:
+    """Whether this fully logged-in session (``session``, else the request's) authenticated within
+    ``PUSHMFA_REAUTH_WINDOW``."""
+    session = session if session is not None else getattr(request, "session", None)
     user = getattr(request, "user", None)
     if session is None or user is None or not user.is_authenticated or pending.get(request) is not None:
+        return False
+    # The stamp is the session's, and counts only for the user that session is logged in as: a view
+    # authenticated some other way (a bearer token, a JWT) must not borrow another session's stamp.
+    if str(session.get(SESSION_KEY, "")) != str(user.pk):
         return False
     try:
         at = float(session.get(AUTHENTICATED_AT_KEY))
@@ -86,11 +92,9 @@ def verify_password(request: Any, user: Any, password: str) -> None:
         raise MethodNotAvailable()
     throttle.check(user)
     if not user.check_password(password):
-        wait = throttle.record_failure(user)
-        record_event(
-            user, SecurityEvent.Kind.MFA_FAILED, request=request, method="password", stage="reauthentication",
-            backoff=wait,
-        )
+        # One mfa_failed event, counted in the streak (also when the cache is down: the database
+        # fallback counts the typed methods, "password" among them) and towards the lock.
+        throttle.record_failure(user, request, method="password", stage="reauthentication")
         raise InvalidCredentials()
     throttle.reset(user)
 

@@ -97,17 +97,39 @@ def check(request: HttpRequest) -> bool:
         session[RECORD_KEY] = str(record.pk)
         return True
     pk = _uuid(record_id)
-    row = (
-        UserSession.objects.filter(pk=pk, user_id=user_pk).values_list("ended_at", "last_seen_at").first()
-        if pk
-        else None
-    )
-    if row is None or row[0] is not None:
+    last_seen_at = _open_record(pk, user_pk)
+    if pk is None or last_seen_at is None:
         return False
     now = timezone.now()
-    if now - row[1] >= timedelta(seconds=int(app_settings.SESSION_SEEN_INTERVAL)):
+    if now - last_seen_at >= timedelta(seconds=int(app_settings.SESSION_SEEN_INTERVAL)):
         UserSession.objects.filter(pk=pk, ended_at__isnull=True).update(last_seen_at=now, **_describe(request))
     return True
+
+
+def _open_record(pk: uuid.UUID | None, user_pk: Any) -> datetime | None:
+    """The record's "last seen" when it is ``user_pk``'s and still open, else None (one query)."""
+    if pk is None:
+        return None
+    row = UserSession.objects.filter(pk=pk, user_id=user_pk).values_list("ended_at", "last_seen_at").first()
+    return row[1] if row is not None and row[0] is None else None
+
+
+def record_is_open(record_id: Any, user_pk: Any) -> bool:
+    """Whether the session record ``record_id`` is ``user_pk``'s and still open (tokens bound to it)."""
+    return _open_record(_uuid(record_id), user_pk) is not None
+
+
+def is_open(session: Any) -> bool:
+    """Whether a session, read outside a request's own (an app client's ``X-Session-Token``), may go on:
+    False when it is logged in and its record was ended (signed out from elsewhere, recovery).
+    Read only: :func:`check` does the bookkeeping for the request's own session."""
+    user_pk = session.get(SESSION_KEY)
+    if not user_pk:
+        return True
+    record_id = session.get(RECORD_KEY)
+    if not record_id:
+        return not SecurityEvent.objects.filter(user_id=user_pk, kind=SecurityEvent.Kind.SESSIONS_ENDED).exists()
+    return record_is_open(record_id, user_pk)
 
 
 def end_all(user: Any, *, reason: str, keep: str | None = None) -> int:

@@ -45,7 +45,8 @@ MAX_CODE_LENGTH = 64
 # How long a failure streak is remembered after the last attempt.
 STREAK_TTL = 24 * 3600
 # "backup_codes": how events recorded before the method had one name spell it.
-TYPED_METHODS = ["totp", "backup_code", "backup_codes"]
+# What counts in the streak: typed codes, and the password a user without MFA re-authenticates with.
+TYPED_METHODS = ["totp", "backup_code", "backup_codes", "password"]
 ATTEMPT = "attempt"
 
 # KEYS[1]: the streak hash {n: attempts counted, t: unix time of the last}. ARGV: now, free, base,

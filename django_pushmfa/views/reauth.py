@@ -70,6 +70,9 @@ class ReauthenticateView(AuthenticateView):
             response = self.render_step(request, errors={"password": error}, status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
+        except exceptions.CodesLocked:
+            error = _("Too many wrong attempts: confirming with a password is locked. Ask for a reset.")
+            return self.render_step(request, errors={"password": error}, status=403)
         except exceptions.InvalidCredentials:
             return self.render_step(request, errors={"password": _("That password is not correct.")}, status=400)
         return finished(self.complete(request, "password", None, False))

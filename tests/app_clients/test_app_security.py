@@ -153,14 +153,64 @@ def test_successful_logins_are_not_limited(user, password, settings):
         assert AppClient().login(user.username, password).status_code == 200
 
 
-def test_cache_down_fails_closed(user, password):
+@pytest.mark.parametrize("outage", ["raises", "answers_nothing"])
+def test_cache_down_fails_closed(user, password, outage):
+    """Down, the counter refuses every login: when the cache raises, and when it answers nothing (a
+    django-redis cache with IGNORE_EXCEPTIONS turns an outage into None): no unthrottled guessing."""
     class DownCache:
-        def get_many(self, keys):
-            raise ConnectionError("redis is down")
+        def add(self, *args, **kwargs):
+            if outage == "raises":
+                raise ConnectionError("redis is down")
+            return None
+
+        def incr(self, *args, **kwargs):
+            return None
+
+        def set(self, *args, **kwargs):
+            return None
+
+        def get(self, *args, **kwargs):
+            return None
 
     with mock.patch("django_pushmfa.internal.login_throttle.caches", {"default": DownCache()}):
+        for _ in range(8):
+            response = AppClient().login(user.username, "wrong")
+            assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
         response = AppClient().login(user.username, password)
     assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_cannot_pass_one_reading_of_the_count(user, settings):
+    """Each attempt is counted before its password is checked: 20 guesses at once against a limit of 3
+    get 3 answers of "wrong password" at the most; the rest wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings.PUSHMFA_APP_LOGIN_RATE_LIMIT_USER = (3, 300)
+    with ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(lambda _: AppClient().login(user.username, "wrong").status_code, range(20)))
+    assert codes.count(400) <= 3 and codes.count(429) >= 17, codes
+
+
+def test_an_ended_session_ends_its_token(user, password, add_totp):
+    """Ending a session from elsewhere ("Your sessions", sign out everywhere else, an MFA reset) ends an
+    app client's X-Session-Token too, on the app's endpoints and on the host's token views."""
+    import pyotp
+
+    from django_pushmfa import services
+    from django_pushmfa.models import UserSession
+
+    secret = add_totp(user)
+    app = AppClient()
+    app.login(user.username, password)
+    app.completed(app.post("api-totp-verify", {"code": pyotp.TOTP(secret).now()}))
+    assert app.get("/api/token-whoami/").status_code == 200
+    assert app.get("api-credentials").status_code == 200
+    services.reset_mfa(user, actor=None, reason="lost phone")
+    assert UserSession.objects.filter(user=user, ended_at__isnull=True).count() == 0
+    assert app.get("/api/token-whoami/").status_code == 401
+    refused = app.get("api-credentials")
+    assert refused.status_code in (401, 403) and refused.json()["code"] == "not_authenticated", refused.content
 
 
 def test_signed_cookie_sessions_are_flagged(settings):

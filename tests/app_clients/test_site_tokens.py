@@ -74,3 +74,26 @@ def test_browsers_never_get_tokens(simplejwt, user, password, add_totp):
         HTTP_ACCEPT="application/json",
     )
     assert done.json() == {"status": "approved", "redirect_url": "/"}
+
+
+def test_jwt_pair_ends_with_its_session(simplejwt, user, password, add_totp):
+    """The pair is bound to the login's session record: logging the app session out (or any other end
+    of it: sign out everywhere else, "Your sessions", an MFA reset) ends its tokens too."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from django_pushmfa.models import UserSession
+
+    secret = add_totp(user)
+    app = AppClient()
+    app.login(user.username, password)
+    done = app.post("api-totp-verify", {"code": pyotp.TOTP(secret).now()})
+    app.completed(done)
+    tokens = done.json()["tokens"]
+    refreshed = str(RefreshToken(tokens["refresh"]).access_token)  # what TokenRefreshView hands out
+    for access in (tokens["access"], refreshed):
+        assert Client().get(JWT_WHOAMI, **bearer(access)).status_code == 200
+    assert app.post("api-app-logout").status_code in (200, 204)
+    assert UserSession.objects.filter(user=user, ended_at__isnull=True).count() == 0
+    for access in (tokens["access"], refreshed):
+        refused = Client().get(JWT_WHOAMI, **bearer(access))
+        assert refused.status_code == 401, refused.content

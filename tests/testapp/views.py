@@ -63,6 +63,20 @@ class SensitiveAPI(APIView):
         return Response({"done": True})
 
 
+class SensitiveTokenAPI(APIView):
+    """A host's sensitive DRF view that takes app tokens and JWTs as well as the cookie, behind step-up."""
+
+    permission_classes = [RecentlyAuthenticated]
+
+    def get_authenticators(self):
+        from django_pushmfa.contrib.simplejwt import JWTAuthentication
+
+        return [SessionTokenAuthentication(), JWTAuthentication(), SessionAuthentication()]
+
+    def post(self, request):
+        return Response({"done_for": request.user.get_username()})
+
+
 class TokenWhoAmI(APIView):
     """A host DRF view for app clients: the app's X-Session-Token authentication, then the cookie."""
 
@@ -79,7 +93,7 @@ class JWTWhoAmI(APIView):
     permission_classes = [IsAuthenticated]
 
     def get_authenticators(self):
-        from rest_framework_simplejwt.authentication import JWTAuthentication
+        from django_pushmfa.contrib.simplejwt import JWTAuthentication
 
         return [JWTAuthentication()]
 
