@@ -14,8 +14,13 @@ for a browser's poll with ``wait`` (the login's and the re-authentication's), it
 challenge to leave "pending" on the event loop (the store's read runs in the shared thread pool,
 the wake arrives by the store's notification), and then hands the request to Django with
 ``wait=0``, which answers at once — with the session, the permission checks, the claim and the
-login all done by the usual views. Nothing about the answer changes; a request Django would refuse
-(a malformed ``wait``, an unknown challenge) is passed on at once.
+login all done by the usual views. A wait that ends with the challenge still pending is answered
+here, ``200 {"status": "pending"}`` as the view would (the re-polls at the end of each window are
+most of a waiting browser's requests, and never reach Django). Only the session that started the
+challenge waits here (its cookie or ``X-Session-Token`` holds the challenge's binding); anything
+else — a malformed ``wait``, an unknown or another browser's challenge, a store outage — goes to
+Django unchanged, which answers it as always. So does a request with an ``Origin`` header (a
+cross-origin app, whose CORS headers the site's middleware adds).
 
 The wait counts as the poll's registration as the browser's newest (see
 :func:`django_pushmfa.push.internal.challenges.register_poller`): the ticket travels to the view in
@@ -47,11 +52,18 @@ class LongPollMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Any) -> None:
-        if scope.get("type") == "http" and scope.get("method") == "GET":
+        if scope.get("type") == "http" and scope.get("method") == "GET" and not _header(scope, b"origin"):
             challenge_id, wait = _poll_of(scope)
             if challenge_id is not None and wait > 0:
-                ticket = await _wait(challenge_id, wait)
-                scope = _answer_now(scope, ticket)
+                waited = await _wait(challenge_id, wait, scope)
+                if waited is not None:
+                    ticket, still_pending = waited
+                    if still_pending:
+                        # The same answer the view gives, without the trip through Django: the re-polls
+                        # at the end of each window are most of a waiting browser's requests.
+                        await _send_pending(send)
+                        return
+                    scope = _answer_now(scope, ticket)
         await self.app(scope, receive, send)
 
 
@@ -77,11 +89,10 @@ def _poll_of(scope: Scope) -> tuple[str | None, float]:
     return str(match.kwargs.get("challenge_id", "")), wait
 
 
-async def _wait(challenge_id: str, wait: float) -> int | None:
-    """Wait up to ``wait`` s (capped, with the poll's jitter) for the challenge to leave "pending".
-
-    Returns the poll's ticket (None when it did not wait: unknown, not pending, or the store is down,
-    which the view then reports)."""
+async def _wait(challenge_id: str, wait: float, scope: Scope) -> tuple[int | None, bool] | None:
+    """Wait up to ``wait`` s (capped, with the poll's jitter) for this browser's challenge to leave
+    "pending": (the poll's ticket, whether it is still pending). None when there is nothing to wait
+    for — unknown, not pending, another browser's, or the store is down — and Django answers at once."""
     from .push.internal import challenges
     from .push.store import get_store
     from .push.store.base import PENDING, is_challenge_id
@@ -93,24 +104,78 @@ async def _wait(challenge_id: str, wait: float) -> int | None:
     try:
         # Registered before the read, so a change between the read and the wait still wakes us.
         with store.watch(challenge_id, prepare=False) as watcher:
-            current = await sync_to_async(_read_and_register, thread_sensitive=False)(store, challenge_id)
-            if current is None or current.status != PENDING:
-                return current.poller if current is not None else None
-            await watcher.await_change(current, seconds)
-            return current.poller
+            current = await sync_to_async(_read_own, thread_sensitive=False)(store, challenge_id, scope)
+            if current is None:
+                return None
+            updated = await watcher.await_change(current, seconds)
     except PushMFAError:
         return None
+    return current.poller, updated is not None and updated.status == PENDING and not updated.is_expired()
 
 
-def _read_and_register(store: Any, challenge_id: str) -> Any:
+def _read_own(store: Any, challenge_id: str, scope: Scope) -> Any:
+    """The challenge when it is pending and this request's session started it (registered as its
+    newest poll), else None. Runs in the shared thread pool (never a thread of the request's own)."""
     from .push.internal import challenges
     from .push.store.base import PENDING
 
-    store.prepare_watch()
-    current = store.get(challenge_id)
-    if current is not None and current.status == PENDING:
-        challenges.register_poller(current)
-    return current
+    try:
+        store.prepare_watch()
+        current = store.get(challenge_id)
+        if current is None or current.status != PENDING or not _started_it(scope, current.binding):
+            return None
+        return challenges.register_poller(current)
+    finally:
+        challenges.release_db_connections()
+
+
+def _started_it(scope: Scope, binding: str) -> bool:
+    """Whether the request's session (its ``X-Session-Token``, else the session cookie) holds ``binding``."""
+    from django.conf import settings
+    from django.http.cookie import parse_cookie
+    from django.utils.crypto import constant_time_compare
+
+    from .internal import app_sessions, pending
+
+    token = _header(scope, b"x-session-token")
+    try:
+        if token is not None:
+            session = app_sessions.load(token.strip())
+        else:
+            key = parse_cookie(_header(scope, b"cookie") or "").get(settings.SESSION_COOKIE_NAME)
+            if not key:
+                return False
+            session = app_sessions.session_store(key)
+        value = session.get(pending.BINDING_KEY)
+    except Exception:  # an unknown token, an unreadable session: Django answers (and says why)
+        return False
+    return bool(value) and constant_time_compare(str(value), binding)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+PENDING_BODY = b'{"status": "pending"}'
+
+
+async def _send_pending(send: Any) -> None:
+    """``200 {"status": "pending"}``, never cached (as the view's ``never_cache``)."""
+    await send({
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(PENDING_BODY)).encode()),
+            (b"cache-control", b"max-age=0, no-cache, no-store, must-revalidate, private"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"vary", b"Cookie, X-Session-Token"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": PENDING_BODY})
 
 
 def _answer_now(scope: Scope, ticket: int | None) -> Scope:

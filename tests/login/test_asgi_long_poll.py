@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-from django.contrib.auth import SESSION_KEY
 from django.core.asgi import get_asgi_application
 from django.urls import reverse
 
@@ -37,12 +36,13 @@ class Recorder:
         await self.app(scope, receive, send)
 
 
-async def call(app, client, path: str, query: str = "") -> tuple[int, dict]:
+async def call(app, client, path: str, query: str = "", extra_headers=()) -> tuple[int, dict]:
     cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
         "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query.encode(),
-        "headers": [(b"host", b"testserver"), (b"accept", b"application/json"), (b"cookie", cookies.encode())],
+        "headers": [(b"host", b"testserver"), (b"accept", b"application/json"), (b"cookie", cookies.encode()),
+                    *extra_headers],
         "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
     }
     sent: list[dict] = []
@@ -86,13 +86,16 @@ def test_the_wait_happens_before_django_and_the_answer_is_the_views(browser, pho
     assert completed(user) == 1
 
 
-def test_a_poll_that_times_out_answers_pending(browser, phone, settings):  # noqa: F811
+def test_a_poll_that_times_out_answers_pending_without_django(browser, phone, settings):  # noqa: F811
+    """The view's own answer, made here: the re-polls at the end of each window never reach Django."""
     settings.PUSHMFA_LONG_POLL_JITTER = 0
     body = start(browser).json()
     inner = Recorder()
     status, data = asyncio.run(call(LongPollMiddleware(inner), browser, body["poll_url"], "wait=1"))
     assert (status, data) == (200, {"status": "pending"})
-    assert inner.queries == [b"wait=0"]
+    assert inner.queries == []
+    # the view answers the same
+    assert browser.get(body["poll_url"] + "?wait=0", HTTP_ACCEPT="application/json").json() == {"status": "pending"}
 
 
 def test_what_django_refuses_is_passed_on_unchanged(browser, phone):  # noqa: F811
@@ -105,7 +108,33 @@ def test_what_django_refuses_is_passed_on_unchanged(browser, phone):  # noqa: F8
     status, data = asyncio.run(call(app, browser, unknown, "wait=10"))
     assert status == 404 and data["code"] == "not_found"
     status, _ = asyncio.run(call(app, browser, "/private/", "wait=10"))
-    assert inner.queries == [b"wait=-1", b"wait=0", b"wait=10"]  # only a poll's wait is taken over
+    assert inner.queries == [b"wait=-1", b"wait=10", b"wait=10"]  # only a poll's wait is taken over
+
+
+def test_another_browsers_poll_is_not_waited_for(browser, phone, user):  # noqa: F811
+    """Only the session that started the challenge waits (and registers as its newest poll); anyone
+    else gets the view's 404 at once."""
+    from django.test import Client
+
+    body = start(browser).json()
+    inner = Recorder()
+    started = time.monotonic()
+    status, data = asyncio.run(call(LongPollMiddleware(inner), Client(), body["poll_url"], "wait=10"))
+    assert time.monotonic() - started < 5
+    assert status in (403, 404), data
+    assert get_store().hits(f"poller:{body['challenge_id']}") == 0
+
+
+def test_cross_origin_polls_go_to_django_unchanged(browser, phone, settings):  # noqa: F811
+    """A request with an Origin (a cross-origin SPA, whose CORS headers the site's middleware adds) is
+    left to Django entirely."""
+    settings.PUSHMFA_LONG_POLL_JITTER = 0
+    body = start(browser).json()
+    inner = Recorder()
+    status, data = asyncio.run(call(LongPollMiddleware(inner), browser, body["poll_url"], "wait=1",
+                                    extra_headers=[(b"origin", b"https://app.example")]))
+    assert (status, data) == (200, {"status": "pending"})
+    assert inner.queries == [b"wait=1"]
 
 
 def test_the_newest_poll_claims_through_the_middleware_too(browser, phone, user):  # noqa: F811
@@ -162,3 +191,23 @@ def test_waiting_polls_hold_no_thread(browser, phone, user_factory, add_phone, l
     during = asyncio.run(all_wait())
     # The shared pool that ran their reads (a handful of threads) and the store's listener, not 40.
     assert during - before < 15, (before, during)
+
+
+def test_an_app_clients_poll_waits_here_too(user, password, add_phone):  # noqa: F811
+    """An app client (X-Session-Token, no cookie) waits in the middleware; the approving answer, made by
+    Django, carries its new session token."""
+    from django.test import Client
+
+    from tests.app_clients.conftest import AppClient
+
+    app_phone = add_phone(user)
+    app = AppClient()
+    app.login(user.username, password)
+    body = app.post("api-push-start").json()
+    inner = Recorder()
+    timer = approve_later(app_phone, body)
+    header = [(b"x-session-token", app.token.encode())]
+    status, data = asyncio.run(call(LongPollMiddleware(inner), Client(), body["poll_url"], "wait=10", header))
+    timer.join()
+    assert status == 200 and data["status"] == "approved" and data["session_token"] != app.token, data
+    assert inner.queries == [b"wait=0"]
