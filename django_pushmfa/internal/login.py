@@ -61,7 +61,7 @@ def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwarg
     if request is None or getattr(request, COMPLETING_ATTR, False) or not hasattr(request, "session"):
         return
     backend_path = request.session.get(BACKEND_SESSION_KEY)
-    if backend_requires_mfa(backend_path) and needs_mfa_step(request, user):
+    if backend_path and backend_requires_mfa(backend_path) and needs_mfa_step(request, user):
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         pending.begin(request, user, backend_path, next_url=next_url)
         return
