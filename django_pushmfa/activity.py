@@ -36,7 +36,9 @@ class Activity:
 
 
 def _method(event: SecurityEvent) -> str:
-    method = (event.detail or {}).get("method") or (event.credential.method if event.credential_id else "")
+    method = (event.detail or {}).get("method") or (
+        event.credential.method if event.credential_id and event.credential is not None else ""
+    )
     return name_of(method)
 
 
@@ -111,7 +113,7 @@ def describe(event: SecurityEvent) -> Activity:
         details.append(_("%(n)s codes left") % {"n": detail["remaining"]})
     if event.kind == Kind.BROWSER_TRUSTED and detail.get("days"):
         details.append(_("for %(days)s days") % {"days": detail["days"]})
-    if event.actor_id and event.actor_id != event.user_id:
+    if event.actor_id and event.actor_id != event.user_id and event.actor is not None:
         details.append(_("by staff member %(name)s") % {"name": event.actor.get_username()})
     if event.ip:
         details.append(_("from %(ip)s") % {"ip": event.ip})

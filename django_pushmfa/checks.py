@@ -366,7 +366,7 @@ def check_methods(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     if isinstance(names, str) or not isinstance(names, list | tuple):
         return [checks.Error(f"PUSHMFA_METHODS must be a list of method names (is {names!r}).", id="pushmfa.E015")]
     unknown = [name for name in names if ALIASES.get(str(name), str(name)) not in REGISTRY]
-    errors = [
+    errors: list[checks.CheckMessage] = [
         checks.Error(
             f"PUSHMFA_METHODS names unknown methods: {', '.join(map(repr, unknown))}.",
             hint=f"Known methods: {', '.join(REGISTRY)}.",

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from .internal import pending
@@ -69,7 +70,7 @@ class ReauthenticationRequiredMixin:
 
     reauthentication_methods: Iterable[str] | None = None
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         methods = self.reauthentication_methods
         if methods is None or request.method in {m.upper() for m in methods}:
             response = step_up_response(request)

@@ -69,7 +69,7 @@ def stacked_bars(
         )
     for i, day in enumerate(days):
         x = PAD_LEFT + i * slot + (slot - bar_w) / 2
-        base = PAD_TOP + plot_h
+        base: float = PAD_TOP + plot_h
         for s in series:
             value = s.values[i]
             if not value:

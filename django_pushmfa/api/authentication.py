@@ -239,7 +239,8 @@ def remember_nonce(key: str, ts: int, ttl: int) -> bool | None:
         if _nonce_script is None:
             from redis.commands.core import Script
 
-            _nonce_script = Script(None, NONCE_SCRIPT.encode())
+            # redis-py's hint omits None; the client is passed on each call.
+            _nonce_script = Script(None, NONCE_SCRIPT.encode())  # type: ignore[arg-type]
         client = redis_client.raw_client(alias)
         keys = [cache.make_key(NONCE_EPOCH_KEY), cache.make_key(key)]
         result = int(_nonce_script(keys=keys, args=[ts, ttl], client=client))
@@ -303,7 +304,7 @@ class SessionTokenAuthentication(BaseAuthentication):
             raise SessionTokenRefused()
         return user, session
 
-    def authenticate_header(self, request: Any) -> str:
+    def authenticate_header(self, request: Any) -> str | None:  # None in AppSessionAuthentication
         return self.keyword
 
 

@@ -7,7 +7,8 @@ say) is added to their ``authentication_classes`` here, once, for every endpoint
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
@@ -27,8 +28,14 @@ from .authentication import AppSessionAuthentication
 from .exceptions import APIError, check_body_size, exception_handler
 from .permissions import HasPendingLogin, IsFullyAuthenticated, RecentlyAuthenticated, pending_user
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rest_framework.schemas.inspectors import ViewInspector
+
+_SchemaClass: type[ViewInspector] | None
 try:  # optional: drf-spectacular documents every view (api/schema.py), whatever the site's DRF settings
-    from drf_spectacular.openapi import AutoSchema as _SchemaClass
+    from drf_spectacular.openapi import AutoSchema
+
+    _SchemaClass = AutoSchema
 except ImportError:  # pragma: no cover
     _SchemaClass = None
 
@@ -36,7 +43,9 @@ except ImportError:  # pragma: no cover
 class SizeLimitedJSONParser(JSONParser):
     """JSON parser that refuses bodies over ``PUSHMFA_MAX_BODY_BYTES`` before reading them."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         request = (parser_context or {}).get("request")
         if request is not None:
             check_body_size(request)
@@ -50,7 +59,7 @@ class PushMFAAPIView(APIView):
     renderer_classes = [JSONRenderer]
     throttle_classes: list = []
     if _SchemaClass is not None:
-        schema = _SchemaClass()
+        schema: ViewInspector | None = _SchemaClass()
 
     def get_exception_handler(self):  # DRF signature
         return exception_handler

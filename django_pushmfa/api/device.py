@@ -10,7 +10,7 @@ through ``internal.pairing``, revocation through ``services``.
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.urls import path
@@ -72,6 +72,11 @@ class SignedDeviceView(PushMFAAPIView):
     authentication_classes = [DeviceSignatureAuthentication]
     permission_classes = [IsSignedDevice]
 
+    @staticmethod
+    def signed_device(request: Request) -> PushDevice:
+        """The calling PushDevice: ``IsSignedDevice`` admitted only a request whose auth is one."""
+        return cast(PushDevice, request.auth)
+
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         # Only for a request that authenticated: never trigger authentication from here.
         device = getattr(request, "_auth", None)
@@ -90,7 +95,7 @@ class DeviceChallengeListView(SignedDeviceView):
         tags=["device"],
     )
     def get(self, request: Request) -> Response:
-        challenges = challenge_flows.pending_for_device(request.auth)
+        challenges = challenge_flows.pending_for_device(self.signed_device(request))
         return Response({"challenges": [c.to_device_json() for c in challenges]})
 
 
@@ -104,7 +109,7 @@ class DeviceChallengeView(SignedDeviceView):
         tags=["device"],
     )
     def get(self, request: Request, challenge_id: str) -> Response:
-        challenge = challenge_flows.get_for_device(request.auth, challenge_id)
+        challenge = challenge_flows.get_for_device(self.signed_device(request), challenge_id)
         return Response(challenge.to_device_json())
 
 
@@ -124,7 +129,7 @@ class DeviceRespondView(SignedDeviceView):
     def post(self, request: Request, challenge_id: str) -> Response:
         challenge_flows.require_id(challenge_id)  # a malformed id is 404 before the body is looked at
         data = self.validated(request, ser.RespondSerializer)
-        device: PushDevice = request.auth
+        device = self.signed_device(request)
         try:
             challenge = challenge_flows.respond(
                 device, challenge_id, data["decision"], data.get("selected_number"), request=request._request
@@ -147,7 +152,7 @@ class DevicePushTokenView(SignedDeviceView):
         tags=["device"],
     )
     def put(self, request: Request) -> Response:
-        device: PushDevice = request.auth
+        device = self.signed_device(request)
         body = self.validated(request, ser.PushTokenSerializer, context={"platform": device.platform})
         new_token = body["push_token"]
         if new_token != device.push_token or device.token_dead_at is not None:
@@ -181,7 +186,7 @@ class DeviceView(SignedDeviceView):
         tags=["device"],
     )
     def delete(self, request: Request) -> Response:
-        device: PushDevice = request.auth
+        device = self.signed_device(request)
         user = device.credential.user
         services.revoke_credential(device.credential, actor=user, reason=UNREGISTER_REASON, request=request._request)
         services.record_event(

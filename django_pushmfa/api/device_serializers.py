@@ -162,7 +162,8 @@ class DeviceChallengeSerializer(serializers.Serializer):
         read_only=True,
         help_text="The right number among decoys, shuffled; null when the user must type the number.",
     )
-    context = ChallengeContextSerializer(read_only=True)
+    # Not Field.context (the stubs' reading): DRF's metaclass takes declared fields off the class.
+    context = ChallengeContextSerializer(read_only=True)  # type: ignore[assignment]
     expires_at = serializers.DateTimeField(read_only=True)
 
 

@@ -41,6 +41,7 @@ class ReauthenticationRequiredError(exceptions.PermissionDenied):
     view has: the detail is the whole answer, so DRF's default handler gives it as is too."""
 
     default_code = "reauthentication_required"
+    detail: dict[str, Any]  # the whole answer (plain strings besides ``detail``), not DRF's normalised form
 
     def __init__(self, reauthenticate_url: str) -> None:
         super().__init__()
@@ -154,8 +155,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         data["detail"] = str(api_exc.detail)
     headers: dict[str, str] = dict(getattr(api_exc, "headers", None) or {})
-    if isinstance(api_exc, exceptions.Throttled) and api_exc.wait is not None:
-        headers["Retry-After"] = str(max(1, int(api_exc.wait + 0.999)))
+    # DRF sets ``Throttled.wait`` (seconds or None); its stubs do not declare it.
+    wait = getattr(api_exc, "wait", None) if isinstance(api_exc, exceptions.Throttled) else None
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, int(wait + 0.999)))
     if isinstance(api_exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         request = context.get("request")
         view = context.get("view")

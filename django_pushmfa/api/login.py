@@ -6,7 +6,7 @@ user's id, the requesting IP or anything about the user's devices.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,4 +60,5 @@ def code_verify_view(method: str, operation_id: str, summary: str) -> Any:
         return CodeVerifyView.post(self, request)
 
     name = f"{method.title().replace('_', '')}VerifyView"
-    return type(name, (CodeVerifyView,), {"method": method, "post": schema(post)}).as_view()
+    view_class = cast("type[CodeVerifyView]", type(name, (CodeVerifyView,), {"method": method, "post": schema(post)}))
+    return view_class.as_view()

@@ -8,7 +8,7 @@ only a user without an active MFA credential (``403 method_not_available`` other
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -77,7 +77,8 @@ def reauth_code_view(method: str, operation_id: str) -> Any:
         return ReauthCodeView.post(self, request)
 
     name = f"Reauth{method.title().replace('_', '')}View"
-    return type(name, (ReauthCodeView,), {"method": method, "post": schema(post)}).as_view()
+    view_class = cast("type[ReauthCodeView]", type(name, (ReauthCodeView,), {"method": method, "post": schema(post)}))
+    return view_class.as_view()
 
 
 class ReauthPasswordView(ReauthAPIView):

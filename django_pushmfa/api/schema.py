@@ -82,7 +82,8 @@ class ErrorSerializer(serializers.Serializer):
     # Not read_only: drf-spectacular marks every read-only field "required", and ``errors`` is optional.
     detail = serializers.CharField()
     code = serializers.CharField(help_text="Stable machine code, e.g. wrong_number.")
-    errors = serializers.DictField(required=False, help_text="Per-field messages (code invalid only).")
+    # Not Serializer.errors (the stubs' reading): DRF's metaclass takes declared fields off the class.
+    errors = serializers.DictField(required=False, help_text="Per-field messages (code invalid only).")  # type: ignore[assignment]
     reauthenticate_url = serializers.CharField(
         required=False, help_text="Code reauthentication_required only: the HTML re-authentication page."
     )

@@ -17,7 +17,8 @@ from .fields import CodeField, LabelField, StrictBooleanField, StrictCharField
 
 class MethodSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=NAMES)
-    label = serializers.CharField(help_text="Generic, never a device's name.")
+    # Not Field.label (the stubs' reading): DRF's metaclass takes declared fields off the class.
+    label = serializers.CharField(help_text="Generic, never a device's name.")  # type: ignore[assignment]
     is_primary = serializers.BooleanField()
 
 
@@ -76,7 +77,8 @@ class AppLoginResultSerializer(serializers.Serializer):
 class CredentialSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     method = serializers.ChoiceField(choices=NAMES)
-    label = serializers.CharField()
+    # Not Field.label (the stubs' reading): DRF's metaclass takes declared fields off the class.
+    label = serializers.CharField()  # type: ignore[assignment]
     is_primary = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
@@ -118,7 +120,8 @@ class TOTPSetupSerializer(serializers.Serializer):
 
 class TOTPConfirmSerializer(serializers.Serializer):
     code = CodeField()
-    label = LabelField()
+    # Not Field.label (the stubs' reading): DRF's metaclass takes declared fields off the class.
+    label = LabelField()  # type: ignore[assignment]
 
 
 # --- backup_codes: response shape of the backup-code account endpoint (OpenAPI document).
@@ -143,7 +146,8 @@ class WebAuthnCredentialSerializer(RememberSerializer):
     """``{"credential": {...}, "label"?, "remember_browser"?}``, or the credential posted as the body itself."""
 
     credential = serializers.DictField(help_text="PublicKeyCredential JSON (may also be posted as the body itself).")
-    label = LabelField()
+    # Not Field.label (the stubs' reading): DRF's metaclass takes declared fields off the class.
+    label = LabelField()  # type: ignore[assignment]
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, dict) and "credential" not in data:

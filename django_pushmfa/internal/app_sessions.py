@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from importlib import import_module
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user
@@ -72,7 +72,8 @@ def load(token: str) -> SessionBase:
 def user_of(session: SessionBase) -> Any:
     """The session's logged-in user as Django's ``get_user`` decides it (backend, password hash,
     ``is_active``); AnonymousUser for a session whose MFA step is not done."""
-    return get_user(SimpleNamespace(session=session))
+    # get_user reads only ``request.session``: a stand-in request that carries the app session.
+    return get_user(cast(HttpRequest, SimpleNamespace(session=session)))
 
 
 def new_session() -> SessionBase:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, login
@@ -32,6 +32,8 @@ ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
 REMEMBER_KEY = "pushmfa_remember_browser"
 # Set on a request while the app's own completion of the MFA step calls login().
 COMPLETING_ATTR = "_pushmfa_completing"
+
+_ResponseT = TypeVar("_ResponseT", bound=HttpResponseBase)
 
 
 # --- the password step ------------------------------------------------------------------------------
@@ -59,7 +61,7 @@ def insert_mfa_step(sender: Any, request: HttpRequest | None, user: Any, **kwarg
     if request is None or getattr(request, COMPLETING_ATTR, False) or not hasattr(request, "session"):
         return
     backend_path = request.session.get(BACKEND_SESSION_KEY)
-    if backend_requires_mfa(backend_path) and needs_mfa_step(request, user):
+    if backend_path and backend_requires_mfa(backend_path) and needs_mfa_step(request, user):
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         pending.begin(request, user, backend_path, next_url=next_url)
         return
@@ -107,7 +109,7 @@ class StepDone:
     def as_json(self) -> dict[str, Any]:
         return {"status": "approved", "redirect_url": self.redirect_url}
 
-    def apply(self, response: HttpResponseBase) -> HttpResponseBase:
+    def apply(self, response: _ResponseT) -> _ResponseT:
         if self.trust_cookie is not None:
             self.trust_cookie.set_on(response)
         return response

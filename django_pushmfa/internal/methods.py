@@ -113,7 +113,7 @@ class MethodOption:
     """One entry of the chooser. ``method`` is a method name (push, totp, webauthn, backup_code)."""
 
     method: str
-    label: str
+    label: str | Promise
     is_primary: bool
 
     def as_json(self) -> dict[str, Any]:

@@ -71,7 +71,11 @@ def refuse_password_only(user: Any, request: HttpRequest | None, *, stage: str) 
 
 def _logged_in_as(request: HttpRequest, user: Any) -> bool:
     current = getattr(request, "user", None)
-    return bool(getattr(current, "is_authenticated", False)) and str(current.pk) == str(user.pk)
+    return (
+        current is not None
+        and bool(getattr(current, "is_authenticated", False))
+        and str(current.pk) == str(user.pk)
+    )
 
 
 @contextmanager

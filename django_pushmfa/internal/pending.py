@@ -79,7 +79,7 @@ def begin(request: HttpRequest, user: Any, backend: str, next_url: str = "") -> 
         request.session.pop(key, None)
     request.session[BINDING_KEY] = secrets.token_urlsafe(24)
     request.session.pop(ALERTED_KEY, None)
-    state = {
+    state: dict[str, Any] = {
         "user_id": str(user.pk),
         "backend": backend,
         "started_at": time.time(),

@@ -6,7 +6,10 @@ under django-redis's ``IGNORE_EXCEPTIONS`` (a dead server then reads as an empty
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:  # pragma: no cover
+    from django.core.cache.backends.redis import RedisCache
 
 DJANGO_REDIS_PREFIX = "django_redis."
 DJANGO_REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
@@ -35,7 +38,7 @@ def raw_client(alias: str) -> Any:
 
         return get_redis_connection(alias, write=True)
     if backend == DJANGO_REDIS_CACHE:
-        return caches[alias]._cache.get_client(write=True)
+        return cast("RedisCache", caches[alias])._cache.get_client(write=True)
     raise NotImplementedError(f"cache {alias!r} ({backend}) is not a Redis cache")
 
 

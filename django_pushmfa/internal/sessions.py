@@ -86,7 +86,9 @@ def check(request: HttpRequest) -> bool:
     recovery ended the user's sessions at some point (then it may be one of those: refused).
     """
     session = getattr(request, "session", None)
-    user_pk = session.get(SESSION_KEY) if session is not None else None
+    if session is None:
+        return True
+    user_pk = session.get(SESSION_KEY)
     if not user_pk:
         return True
     record_id = current_id(request)
@@ -151,7 +153,8 @@ def end_one(request: HttpRequest, session_id: Any) -> bool:
     pk = _uuid(session_id)
     if pk is None or str(pk) == current_id(request):
         return False
-    if not UserSession.objects.filter(pk=pk, user=request.user, ended_at__isnull=True).update(
+    user: Any = request.user  # the logged-in user (account pages and endpoints only)
+    if not UserSession.objects.filter(pk=pk, user=user, ended_at__isnull=True).update(
         ended_at=timezone.now(), end_reason="signed_out_by_user"
     ):
         return False
@@ -206,7 +209,8 @@ class SessionSummary:
 def list_for(request: HttpRequest) -> list[SessionSummary]:
     """The logged-in user's open sessions, this one first, then the most recently seen."""
     current = current_id(request)
-    rows = UserSession.objects.filter(user=request.user, ended_at__isnull=True, mfa_pending=False).order_by(
+    user: Any = request.user  # the logged-in user (account pages and endpoints only)
+    rows = UserSession.objects.filter(user=user, ended_at__isnull=True, mfa_pending=False).order_by(
         "-last_seen_at"
     )
     summaries = [

@@ -61,7 +61,7 @@ def parse_public_key(der: bytes) -> tuple[str, bytes]:
     return str(key_type), canonical
 
 
-def verify_signature(key_type: str, public_key_der: bytes, signature: bytes, message: bytes) -> bool:
+def verify_signature(key_type: str, public_key_der: bytes | memoryview, signature: bytes, message: bytes) -> bool:
     """True when ``signature`` over ``message`` verifies with the stored key. Never raises on bad input.
 
     P-256: a DER-encoded ECDSA signature with SHA-256 (iOS ``ecdsaSignatureMessageX962SHA256``,

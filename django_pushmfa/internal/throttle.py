@@ -167,7 +167,8 @@ def _reserve_in_cache(user: Any) -> tuple[bool, float]:
             if _script is None:
                 from redis.commands.core import Script
 
-                _script = Script(None, RESERVE_SCRIPT.encode())
+                # redis-py's hint omits None; the client is passed on each call.
+                _script = Script(None, RESERVE_SCRIPT.encode())  # type: ignore[arg-type]
             client = redis_client.raw_client(alias)
             args = [time.time(), *_params(), STREAK_TTL]
             counted, value = _script(keys=[_redis_key(user)], args=args, client=client)

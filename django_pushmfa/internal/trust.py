@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core import signing
@@ -135,7 +135,7 @@ def forget_all(user: Any) -> int:
     return RememberedBrowser.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def cookie_samesite() -> str:
+def cookie_samesite() -> Literal["Strict", "Lax"]:
     """The session cookie's ``SameSite`` when it is "Strict", else "Lax": never looser than Lax
     (the cookie is only needed on the site's own login pages)."""
     return "Strict" if str(settings.SESSION_COOKIE_SAMESITE or "").lower() == "strict" else "Lax"

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -38,7 +39,7 @@ class ReauthenticateView(AuthenticateView):
         "webauthn_complete": "pushmfa:api-reauth-webauthn-complete",
     }
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if pending.get(request) is not None:
             return HttpResponseRedirect(reverse("pushmfa:authenticate"))
         if not request.user.is_authenticated:

@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -46,7 +46,10 @@ def generate_set(request: HttpRequest | None, user: Any) -> tuple[MFACredential,
         )
         BackupCode.objects.bulk_create(
             [
-                BackupCode(user=user, credential=credential, code_hash=auth.code_hash(user, auth.normalize(c)))
+                # A generated code always normalises (never None).
+                BackupCode(
+                    user=user, credential=credential, code_hash=auth.code_hash(user, cast(str, auth.normalize(c)))
+                )
                 for c in codes
             ]
         )
@@ -57,8 +60,9 @@ def generate_set(request: HttpRequest | None, user: Any) -> tuple[MFACredential,
     return credential, codes
 
 
-def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential:
-    """Use one backup code of ``user`` for the MFA step; returns the set's credential.
+def verify_login(request: HttpRequest, user: Any, code: Any) -> MFACredential | None:
+    """Use one backup code of ``user`` for the MFA step; returns the set's credential (None only for a
+    code without a set when the user has no active set either: never generated so).
 
     Raises :class:`~django_pushmfa.exceptions.RateLimited` during a back-off (shared with TOTP) and
     :class:`~django_pushmfa.exceptions.InvalidCode` for a wrong, malformed or already used code.

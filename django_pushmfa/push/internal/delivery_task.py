@@ -21,10 +21,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from django_pushmfa.models import PushDevice
     from django_pushmfa.push.store.base import Challenge
 
-try:  # Django 6
+if TYPE_CHECKING:  # pragma: no cover - the stubs know django.tasks; the backport has the same API
     from django.tasks import task
-except ImportError:  # Django < 6: the backport
-    from django_tasks import task
+else:
+    try:  # Django 6
+        from django.tasks import task
+    except ImportError:  # Django < 6: the backport
+        from django_tasks import task
 
 logger = logging.getLogger("django_pushmfa.push")
 
@@ -60,7 +63,8 @@ def send_challenge_push(challenge: dict[str, Any], device_ids: list[str], langua
         expires_at=float(challenge["expires_at"]),
         context={"location": challenge.get("location")},
     )
-    devices = list(PushDevice.objects.select_related("credential").filter(pk__in=device_ids))
+    # The ids are the UUID pks as strings (JSON); the django-stubs plugin accepts only UUIDs for this lookup.
+    devices = list(PushDevice.objects.select_related("credential").filter(pk__in=device_ids))  # type: ignore[misc]
     with translation.override(language):
         results = send_challenge(record, devices)
     return sum(1 for result in results if result.ok)

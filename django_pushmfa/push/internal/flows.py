@@ -76,7 +76,9 @@ def end_on_completion(sender: Any, user: Any, method: str, request: HttpRequest 
 
 def end_on_logout(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
     """``user_logged_out`` receiver (sent before the session is flushed): a cancelled step's push ends."""
-    state = pending.get(request) if request is not None else None
+    if request is None:
+        return
+    state = pending.get(request)
     if state is not None:
         abandon(request, state.user_id)
 

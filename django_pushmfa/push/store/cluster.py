@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from ...exceptions import ChallengeStoreUnavailable, PushSuspended, RateLimited
 from .base import EXPIRED, PENDING, Challenge, RateLimit
@@ -59,7 +59,8 @@ class RedisClusterChallengeStore(RedisChallengeStore):
         cache = self.cache
         if not isinstance(cache, RedisClusterCache):
             raise ChallengeStoreUnavailable(f"cache {self.alias!r} is not a RedisClusterCache")
-        client = self._call(lambda: cache._cache.get_client(write=True))
+        # A RedisCluster (RedisClusterCacheClient.get_client), not the Redis the stubs of RedisCache say.
+        client: Any = self._call(lambda: cache._cache.get_client(write=True))
         if not getattr(client, "_pushmfa_scripts", False):
             # Load every script on every primary once per client, so that no request pays for a
             # NOSCRIPT round trip to all primaries (a promoted replica still reloads on NOSCRIPT).
@@ -138,7 +139,7 @@ class RedisClusterChallengeStore(RedisChallengeStore):
         confirmed, so a change made before then is not missed either."""
         if prepare:
             self.prepare_watch()
-        listener = ClusterListener.for_store(self)
+        listener = cast(ClusterListener, ClusterListener.for_store(self))  # for_store makes a cls
         watcher = hub.register(self.alias, challenge_id, self)
         listener.want(challenge_id)
         try:

@@ -20,9 +20,15 @@ operations go key by key (``get_many``: ``MGET`` per slot), so keys spread over 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Mapping
+from datetime import timedelta
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+if TYPE_CHECKING:  # pragma: no cover
+    from django.core.cache.backends.redis import _RedisCacheClientSerializer
 
 #: One ``RedisCluster`` per process and configuration: Django makes a cache object per thread, and a
 #: new cluster client costs a slot-map discovery (``CLUSTER SLOTS``, ``COMMAND``) and new connections.
@@ -31,6 +37,11 @@ _guard = threading.Lock()
 
 
 class RedisClusterCacheClient(RedisCacheClient):
+    # Set by Django's RedisCacheClient.__init__ (its stubs leave these private attributes out).
+    _servers: list[str]
+    _lib: ModuleType
+    _serializer: _RedisCacheClientSerializer
+
     def __init__(self, servers: list[str], **options: Any) -> None:
         serializer = options.pop("serializer", None)
         super().__init__(servers, serializer=serializer)
@@ -59,7 +70,7 @@ class RedisClusterCacheClient(RedisCacheClient):
         values = self.get_client().mget_nonatomic(keys)
         return {k: self._serializer.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
 
-    def set_many(self, data: dict, timeout: int | None) -> None:
+    def set_many(self, data: Mapping[Any, Any], timeout: int | timedelta | None) -> None:
         pipeline = self.get_client(write=True).pipeline()
         for key, value in data.items():
             if timeout is None:

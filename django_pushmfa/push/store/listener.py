@@ -52,7 +52,7 @@ class Listener:
     @classmethod
     def stop_all(cls) -> None:
         """Stop every listener of this process (tests, shutdown)."""
-        listeners = []
+        listeners: list[Listener] = []
         with cls._guard:
             for klass in (cls, *cls.__subclasses__()):  # the Cluster store's listeners too
                 listeners += klass._instances.values()

@@ -35,7 +35,7 @@ from .waiters import Change
 logger = logging.getLogger("django_pushmfa")
 T = TypeVar("T")
 
-_SCRIPTS: dict[str, Any] = {}
+_SCRIPTS: dict[tuple[str, str], Any] = {}
 READY_TIMEOUT = 2.0  # how long the first waiter of a process waits for the listener to subscribe
 
 
