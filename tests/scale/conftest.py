@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 from ..hardening.conftest import account_client, browser, phone, push_user  # noqa: F401 - shared fixtures
@@ -72,3 +73,16 @@ def wait_until(predicate, timeout: float, interval: float = 0.05):
         if value or time.monotonic() >= deadline:
             return value or None
         time.sleep(interval)
+
+
+@pytest.fixture
+def phone_users(user_factory, password):
+    """Six users, each with a phone paired over the device API: the wave of a failover test."""
+    from ..hardening.conftest import logged_in_client, pair_phone
+
+    users = []
+    for i in range(6):
+        user = user_factory(f"wave{i}")
+        user.phone = pair_phone(logged_in_client(user, password))
+        users.append(user)
+    return users

@@ -112,16 +112,6 @@ def redis_cluster_client(port: int):
     return redis.Redis(host="127.0.0.1", port=port)
 
 
-@pytest.fixture
-def phone_users(user_factory, password):
-    users = []
-    for i in range(6):
-        user = user_factory(f"wave{i}")
-        user.phone = pair_phone(logged_in_client(user, password))
-        users.append(user)
-    return users
-
-
 def test_a_primary_failover_during_a_wave_of_logins_fails_closed(cluster_store, redis_cluster, phone_users,
                                                                  password):
     wave = run_wave(phone_users, password, lambda: redis_cluster.kill_primary(0),

@@ -12,7 +12,7 @@ import pytest
 
 from django_pushmfa.push.store.listener import Listener
 
-from ..hardening.conftest import is_logged_in, logged_in_client, new_browser, pair_phone, poll, start_push
+from ..hardening.conftest import is_logged_in, new_browser, poll, start_push
 from .failover import assert_failed_closed, figures, run_wave
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,16 +26,6 @@ def sentinel_store(redis_sentinel, settings):
     settings.PUSHMFA_PUSH_RATE_LIMIT_USER = settings.PUSHMFA_PUSH_RATE_LIMIT_IP = (10**6, 900)  # a wave from one IP
     yield redis_sentinel
     Listener.stop_all()
-
-
-@pytest.fixture
-def phone_users(user_factory, password):
-    users = []
-    for i in range(6):
-        user = user_factory(f"wave{i}")
-        user.phone = pair_phone(logged_in_client(user, password))
-        users.append(user)
-    return users
 
 
 def test_a_primary_failover_during_a_wave_of_logins_fails_closed(sentinel_store, phone_users, password):
