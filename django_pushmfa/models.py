@@ -6,6 +6,7 @@ Nothing here is ever hard-deleted by the app: revocation sets ``revoked_at`` (se
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -118,6 +119,23 @@ class PushDevice(models.Model):
     @property
     def device_id(self) -> str:
         return str(self.credential_id)
+
+    # How often last_seen_at is written at most: a write per signed request would be wasteful.
+    SEEN_RESOLUTION = timedelta(seconds=60)
+
+    def seen_stamp_due(self, now: datetime | None = None) -> bool:
+        """Whether :meth:`mark_seen` would write: ``last_seen_at`` is unset or older than ``SEEN_RESOLUTION``."""
+        now = now or timezone.now()
+        return self.last_seen_at is None or now - self.last_seen_at >= self.SEEN_RESOLUTION
+
+    def mark_seen(self) -> bool:
+        """Set ``last_seen_at`` to now, writing at most once per ``SEEN_RESOLUTION``; True when it wrote."""
+        now = timezone.now()
+        if not self.seen_stamp_due(now):
+            return False
+        PushDevice.objects.filter(pk=self.pk).update(last_seen_at=now)
+        self.last_seen_at = now
+        return True
 
 
 class TOTPDevice(models.Model):

@@ -22,11 +22,9 @@ import logging
 import re
 import time
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from django.core.cache import caches
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -48,8 +46,6 @@ _SEPARATOR_RE = re.compile(r"[ \t]*,[ \t]*")
 NONCE_RE = re.compile(r"[A-Za-z0-9._~+/=-]{16,128}")
 TS_RE = re.compile(r"[0-9]{1,12}")
 SIG_RE = re.compile(r"[A-Za-z0-9+/]{4,256}={0,2}")
-# How often last_seen_at is written at most: a write per signed request would be wasteful.
-LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 NONCE_CACHE_PREFIX = "pushmfa:sig-nonce:"
 
 
@@ -265,15 +261,6 @@ class IsSignedDevice(BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return isinstance(request.auth, PushDevice)
-
-
-def mark_seen(device: PushDevice) -> None:
-    """Set ``last_seen_at`` to now, writing at most once per ``LAST_SEEN_RESOLUTION`` per device."""
-    now = timezone.now()
-    if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
-        return
-    PushDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
-    device.last_seen_at = now
 
 
 # --- app clients: X-Session-Token ---------------------------------------------------------------------

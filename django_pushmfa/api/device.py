@@ -23,13 +23,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import services
-from ..exceptions import WrongNumber
 from ..internal import pairing
 from ..internal.signing import UnsupportedKey
 from ..models import PushDevice, SecurityEvent
 from ..push.internal import challenges as challenge_flows
 from . import device_serializers as ser
-from .authentication import DeviceSignatureAuthentication, IsSignedDevice, mark_seen
+from .authentication import DeviceSignatureAuthentication, IsSignedDevice
 from .base import CredentialChangeAPIView, PushMFAAPIView
 from .schema import error_responses, extend_schema
 
@@ -81,7 +80,7 @@ class SignedDeviceView(PushMFAAPIView):
         # Only for a request that authenticated: never trigger authentication from here.
         device = getattr(request, "_auth", None)
         if isinstance(device, PushDevice) and device.credential.revoked_at is None:
-            mark_seen(device)
+            device.mark_seen()
         return super().finalize_response(request, response, *args, **kwargs)
 
 
@@ -130,14 +129,11 @@ class DeviceRespondView(SignedDeviceView):
         challenge_flows.require_id(challenge_id)  # a malformed id is 404 before the body is looked at
         data = self.validated(request, ser.RespondSerializer)
         device = self.signed_device(request)
-        try:
-            challenge = challenge_flows.respond(
-                device, challenge_id, data["decision"], data.get("selected_number"), request=request._request
-            )
-        except WrongNumber:
-            device.last_seen_at = timezone.now()  # the flow stamped it: finalize_response need not
-            raise
-        device.last_seen_at = timezone.now()
+        # The flow stamps last_seen_at with its event (see challenges.respond): finalize_response's
+        # mark_seen() then finds it fresh and writes nothing.
+        challenge = challenge_flows.respond(
+            device, challenge_id, data["decision"], data.get("selected_number"), request=request._request
+        )
         return Response({"status": "approved" if challenge.status == "approved" else "denied"})
 
 

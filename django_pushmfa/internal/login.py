@@ -32,6 +32,8 @@ ENROLL_REQUIRED_KEY = "pushmfa_enroll_required"
 REMEMBER_KEY = "pushmfa_remember_browser"
 # Set on a request while the app's own completion of the MFA step calls login().
 COMPLETING_ATTR = "_pushmfa_completing"
+# Set on a request that loaded its session and then waited (a long poll).
+WAITED_ATTR = "_pushmfa_session_read_before_wait"
 
 _ResponseT = TypeVar("_ResponseT", bound=HttpResponseBase)
 
@@ -123,17 +125,25 @@ def set_remember_choice(request: HttpRequest, remember: bool) -> None:
         request.session[REMEMBER_KEY] = remember
 
 
+def mark_session_read_before_wait(request: HttpRequest) -> None:
+    """Note that this request loaded its session and then waited (a long poll): what the session
+    held then may have changed meanwhile (see :func:`remembered_choice`)."""
+    setattr(request, WAITED_ATTR, True)
+
+
 def remembered_choice(request: HttpRequest) -> bool:
     """The "trust this browser" choice kept for a step that completes later; call before the login.
 
     Kept when the step started, or ticked on the page while a push poll waited: the page then posted
     it to the MFA page, which stored it after this request had loaded the session, so the stored
-    session is read again (one read, only where the feature is on and nothing was kept).
+    session is read again — one read, only where the feature is on, nothing was kept and the request
+    waited after loading its session (:func:`mark_session_read_before_wait`); a poll that did not
+    wait loaded the session as it is.
     """
     if request.session.get(REMEMBER_KEY, False):
         return True
     key = request.session.session_key
-    if int(app_settings.TRUST_BROWSER_DAYS) <= 0 or not key:
+    if int(app_settings.TRUST_BROWSER_DAYS) <= 0 or not key or not getattr(request, WAITED_ATTR, False):
         return False
     from importlib import import_module
 

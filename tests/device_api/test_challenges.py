@@ -203,6 +203,23 @@ def test_stale_device_calls_stay_within_three_statements(phone, browser, assert_
         assert PushDevice.objects.get(pk=phone.device_id).last_seen_at > stale
 
 
+@pytest.mark.django_db
+def test_an_answer_right_after_the_fetch_writes_only_its_event(phone, browser):
+    """The fetch a moment before stamped last_seen_at: the answer's one write is its event (one commit)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _client, started = browser()
+    cid = started["challenge_id"]
+    phone.challenge(cid)
+    seen = PushDevice.objects.get(pk=phone.device_id).last_seen_at
+    with CaptureQueriesContext(connection) as queries:
+        phone.respond(cid, "approve", selected_number=started["display_number"])
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) == 1 and writes[0].startswith('INSERT INTO "pushmfa_securityevent"'), writes
+    assert PushDevice.objects.get(pk=phone.device_id).last_seen_at == seen
+
+
 # --- unregister ------------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_unregister_revokes_and_stops_the_key(phone, user, assert_max_statements):

@@ -11,6 +11,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +31,7 @@ from ...exceptions import (
     WrongNumber,
 )
 from ...internal import pending
+from ...internal.login import mark_session_read_before_wait
 from ...models import MFACredential, PushDevice, SecurityEvent
 from ...services import record_event
 from ..store import Challenge, Resolution, get_store
@@ -233,6 +235,7 @@ def wait_for_browser(request: HttpRequest, challenge_id: str, wait: float) -> Ch
         if challenge.status != PENDING:
             return challenge
         register_poller(challenge)
+        mark_session_read_before_wait(request)
         release_db_connections()
         updated = watcher.wait(challenge, wait)
     result = _settle(updated if updated is not None else replace(challenge, status=EXPIRED))
@@ -279,6 +282,7 @@ def _read_for_wait(
     challenge = get_for_browser(request, challenge_id)
     if store is not None and challenge.status == PENDING:
         register_poller(challenge)
+        mark_session_read_before_wait(request)
         release_db_connections()  # in the request's thread, where they live
     return challenge
 
@@ -409,13 +413,15 @@ def _after_response(
     device: PushDevice, challenge: Challenge, kind: str, reason: str | None, result: Resolution, request: Any
 ) -> None:
     from django.db import router, transaction
-    from django.utils import timezone
 
     user = device.credential.user
-    # One transaction, one commit: the device's last_seen_at and the answer's event are written
-    # together (the answer itself is already final in the store; signals go out after the commit).
-    with transaction.atomic(using=router.db_for_write(SecurityEvent)):
-        PushDevice.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+    # One commit: the answer's event, with the device's last_seen_at when that is due (the app's
+    # fetch of the challenge a moment before usually stamped it). The answer itself is already final
+    # in the store; signals go out after the commit.
+    stamp = device.seen_stamp_due()
+    with transaction.atomic(using=router.db_for_write(SecurityEvent)) if stamp else nullcontext():
+        if stamp:
+            device.mark_seen()
         # The detail never holds the numbers: they would help whoever reads the log guess the next one.
         record_event(user, kind, request=request, credential=device.credential, challenge_id=challenge.id)
     if reason is None:
