@@ -19,9 +19,8 @@ from typing import Any
 from .config import DEFAULT, QUICK, Config
 from .servers import ROOT
 
-SCENARIOS = ("counts", "store_wake", "profile", "wake", "throughput", "monitor", "two_servers", "growth", "waiters",
-             "slow_provider",
-             "typical", "demo_soak")
+SCENARIOS = ("counts", "store_wake", "profile", "gc", "wake", "throughput", "monitor", "two_servers", "growth",
+             "waiters", "slow_provider", "typical", "demo_soak")
 
 
 def main(argv: list[str] | None = None) -> int:

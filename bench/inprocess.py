@@ -65,6 +65,42 @@ def profile(phone: Phone, out_dir: Path, stem: str, *, logins: int) -> dict[str,
             "text": f"{stem}-profile.txt", "html": f"{stem}-profile.html"}
 
 
+def gc_pauses(phone: Phone, *, logins: int, rounds: int = 3) -> dict[str, Any]:
+    """How long a full garbage collection stops the process, with the loaded site in the collector's
+    reach and after ``gc.freeze()`` (example_project/gc_freeze.py), side by side in this process.
+
+    Each way, ``logins`` complete logins first (what a serving process holds besides the site), then
+    the median of ``rounds`` timed ``gc.collect()``. The process is unfrozen again at the end.
+    """
+    import gc
+    import statistics
+
+    def serve() -> None:
+        for browser, phone_client in [_clients(phone) for _ in range(logins)]:
+            push_login_counts(browser, phone_client)
+
+    def full_collection_ms() -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            gc.collect()
+            times.append(time.perf_counter() - started)
+        return round(statistics.median(times) * 1000, 2)
+
+    serve()
+    tracked = len(gc.get_objects())
+    unfrozen = full_collection_ms()
+    gc.freeze()
+    try:
+        serve()  # what requests leave behind is what a full collection still walks
+        frozen = full_collection_ms()
+        left = len(gc.get_objects())
+    finally:
+        gc.unfreeze()
+    return {"objects_tracked": tracked, "objects_after_freeze": left, "full_collection_ms": unfrozen,
+            "full_collection_frozen_ms": frozen, "ratio": round(unfrozen / frozen, 1) if frozen else None}
+
+
 def store_wake(n: int) -> dict[str, Any]:
     """The app's wake path alone, without HTTP or the login work an approved poll does: a thread
     blocks in ``store.wait()``; this thread resolves the challenge; the time until the waiter

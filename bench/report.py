@@ -95,6 +95,11 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append((f"wake, store only (pub/sub, n={_g(sw, 'wake_ms', 'n')})",
                     f"p50 {_fmt(_g(sw, 'wake_ms', 'p50'))} / p99 {_fmt(p99)} ms", "(part of the p99 ≤ 50 ms)",
                     _ok(p99 is not None and p99 <= 50)))
+    g = _g(s, "gc")
+    if g and "full_collection_ms" in g:
+        out.append((f"a full garbage collection, in-process ({g['objects_tracked']:,} objects)",
+                    f"{_fmt(g['full_collection_ms'])} ms; after gc.freeze() {_fmt(g['full_collection_frozen_ms'])} ms "
+                    f"({g['objects_after_freeze']:,} objects)", "(a pause of every request)", ""))
     for kind in ("wsgi", "asgi"):
         u = _g(s, "wake", f"{kind}_unloaded", "longpoll", "wake_ms")
         if u:
@@ -109,6 +114,13 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             out.append((f"wake, long-poll ({kind}, n={n})", f"p50 {_fmt(p50)} / p99 {_fmt(p99)} ms", "p99 ≤ 50 ms",
                         _ok(p99 is not None and p99 <= 50 and n and n >= 1 and not _g(w, "errors", "count"))))
             out.append((f"wake, 1 s re-poll ({kind})", f"p50 {_fmt(rp50)} / p99 {_fmt(rp99)} ms", "(comparison)", ""))
+            load = w.get("load")
+            if load:
+                out.append((f"wake ({kind}): the driver's loop lag, its CPU, the machine",
+                            f"lag p50 {_fmt(_g(load, 'driver_loop_lag_ms', 'p50'))} / p99 "
+                            f"{_fmt(_g(load, 'driver_loop_lag_ms', 'p99'))} ms; driver "
+                            f"{_fmt(100 * (load.get('driver_cpu_share') or 0))} % of a core; machine "
+                            f"{_fmt(100 * (load.get('machine_busy') or 0))} % busy", "(context)", ""))
     for kind in ("wsgi", "asgi"):
         t = _g(s, "throughput", kind)
         if t:

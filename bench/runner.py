@@ -106,6 +106,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
     guarded("counts", lambda: inprocess.counts(phones[0]))
     guarded("store_wake", lambda: inprocess.store_wake(cfg.wake_longpoll))
     guarded("profile", lambda: inprocess.profile(phones[1], out_dir, stamp, logins=cfg.profile_logins))
+    guarded("gc", lambda: inprocess.gc_pauses(phones[2], logins=cfg.profile_logins))
 
     # The demo's own configuration (SQLite + local memory under runserver): its own site and data.
     guarded("demo_soak", lambda: demo_soak.run(cfg.demo_soak_workers, cfg.demo_soak_logins))

@@ -12,3 +12,7 @@ django_application = get_asgi_application()
 from django_pushmfa.asgi import LongPollMiddleware  # noqa: E402 - after Django is set up
 
 application = LongPollMiddleware(django_application)
+
+from example_project.gc_freeze import freeze_loaded_site  # noqa: E402 - after Django is set up
+
+freeze_loaded_site()  # full garbage collections skip the loaded site (docs/deployment.md, "Latency")

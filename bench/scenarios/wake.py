@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import flows
 from ..client import Connection
+from ..load import LoadMonitor
 from ..stats import summary_ms
 from .common import VirtualUser, error_summary, run_pool
 
@@ -79,13 +80,15 @@ async def run(vus_longpoll: list[VirtualUser], vus_repoll: list[VirtualUser], *,
 
     pools = [("longpoll", vus_longpoll, n_longpoll), ("repoll", vus_repoll, n_repoll)]
     started = time.perf_counter()
-    outcomes = await asyncio.gather(*(run_pool(range(n), vus, fn_for(mode), time_limit=time_limit)
-                                      for mode, vus, n in pools if n))
+    async with LoadMonitor() as load:
+        outcomes = await asyncio.gather(*(run_pool(range(n), vus, fn_for(mode), time_limit=time_limit)
+                                          for mode, vus, n in pools if n))
     elapsed = time.perf_counter() - started
     results = [r for res, _errs, _t in outcomes for r in res]
     errors = [e for _res, errs, _t in outcomes for e in errs]
     out: dict[str, Any] = {"elapsed_s": round(elapsed, 2), "errors": error_summary(errors),
-                           "concurrency": {"longpoll": len(vus_longpoll), "repoll": len(vus_repoll)}}
+                           "concurrency": {"longpoll": len(vus_longpoll), "repoll": len(vus_repoll)},
+                           "load": load.report()}
     for mode in ("longpoll", "repoll"):
         rows = [r for r in results if r["mode"] == mode]
         out[mode] = {
