@@ -200,6 +200,65 @@ def test_waiting_polls_hold_no_thread(browser, phone, user_factory, add_phone, l
     assert during - before < 15, (before, during)
 
 
+def test_a_waiting_poll_keeps_little_memory(user_factory, add_phone, login_with_password, settings):
+    """What a waiting browser keeps allocated in Python while it waits here (tracemalloc, 30 waiters
+    after 8 that start the shared executor's threads; this test's own scope and callables included):
+    6.8 KB each, on either store. Before the fixes of bench/README.md finding 16 — asgiref copying
+    context variables back into every waiting task (2.7 KB), a threading.Event per waiter that only
+    sync waiters use, the whole challenge kept for the wait — 12.0 KB. The server adds its own per
+    connection (uvicorn: 10.5 KB measured with a bare waiting application)."""
+    import gc
+    import tracemalloc
+
+    from django.test import Client
+
+    settings.PUSHMFA_PUSH_RATE_LIMIT_IP = (1000, 900)  # every browser here is 127.0.0.1
+    waiting, warm = 30, 8
+    polls = []
+    for i in range(warm + waiting):
+        someone = user_factory(username=f"waiter{i}")
+        add_phone(someone)
+        client = Client()
+        login_with_password(client, someone, next="/private/")
+        polls.append((client, start(client).json()))
+    app = LongPollMiddleware(get_asgi_application())
+
+    def registered(batch) -> int:
+        return sum(get_store().hits(f"poller:{body['challenge_id']}") for _, body in batch)
+
+    async def until_waiting(batch) -> None:
+        deadline = time.monotonic() + 10
+        while registered(batch) < len(batch):
+            assert time.monotonic() < deadline, "the polls did not all start waiting"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+
+    async def measure() -> float:
+        # Some polls first: what the first waiters make once (the shared executor's threads, each with
+        # its database and Redis connections) is not per waiter.
+        first = [asyncio.ensure_future(call(app, client, body["poll_url"], "wait=20")) for client, body in polls[:warm]]
+        await until_waiting(polls[:warm])
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            tasks = [
+                asyncio.ensure_future(call(app, client, body["poll_url"], "wait=20")) for client, body in polls[warm:]
+            ]
+            await until_waiting(polls[warm:])
+            gc.collect()
+            during = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        for task in first + tasks:
+            task.cancel()
+        await asyncio.gather(*first, *tasks, return_exceptions=True)
+        return (during - before) / waiting
+
+    per_waiter = asyncio.run(measure())
+    assert per_waiter < 8 * 1024, per_waiter
+
+
 def test_an_app_clients_poll_waits_here_too(user, password, add_phone):  # noqa: F811
     """An app client (X-Session-Token, no cookie) waits in the middleware; the approving answer, made by
     Django, carries its new session token."""

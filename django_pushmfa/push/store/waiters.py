@@ -47,14 +47,21 @@ RECHECK = None  # a notification that says "something may have been missed: read
 
 
 class Watch:
-    """One waiter's registration for one challenge."""
+    """One waiter's registration for one challenge.
+
+    Small on purpose: an ASGI site holds one per waiting browser (10,000 and more), so it has slots,
+    and the ``threading.Event`` only a sync waiter needs is made by :meth:`wait` (an async waiter
+    waits on a future of its event loop instead).
+    """
+
+    __slots__ = ("alias", "challenge_id", "store", "_lock", "_event", "_changes", "_future", "_loop")
 
     def __init__(self, alias: str, challenge_id: str, store: ChallengeStore) -> None:
         self.alias = alias
         self.challenge_id = challenge_id
         self.store = store
         self._lock = threading.Lock()
-        self._event = threading.Event()
+        self._event: threading.Event | None = None
         self._changes: list[Change | None] = []
         self._future: asyncio.Future | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -63,7 +70,8 @@ class Watch:
     def notify(self, change: Change | None) -> None:
         with self._lock:
             self._changes.append(change)
-            self._event.set()
+            if self._event is not None:
+                self._event.set()
             future, loop = self._future, self._loop
         if future is not None and loop is not None:
             try:
@@ -74,8 +82,18 @@ class Watch:
     def _drain(self) -> list[Change | None]:
         with self._lock:
             changes, self._changes = self._changes, []
-            self._event.clear()
+            if self._event is not None:
+                self._event.clear()
         return changes
+
+    def _sync_event(self) -> threading.Event:
+        """The event a sync waiter blocks on, set already when changes arrived before it existed."""
+        with self._lock:
+            if self._event is None:
+                self._event = threading.Event()
+                if self._changes:
+                    self._event.set()
+            return self._event
 
     @staticmethod
     def _deadline(current: Challenge, timeout: float) -> float:
@@ -100,9 +118,10 @@ class Watch:
     def wait(self, current: Challenge, timeout: float) -> Challenge | None:
         """Block until ``current`` (pending) changes, its window ends, or ``timeout`` passes."""
         deadline = self._deadline(current, timeout)
+        event = self._sync_event()
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._event.wait(remaining):
+            if remaining <= 0 or not event.wait(remaining):
                 return current.normalized()
             updated, recheck = self._apply(current, self._drain())
             if recheck:
@@ -122,17 +141,23 @@ class Watch:
             if remaining <= 0:
                 return current.normalized()
             with self._lock:
-                future = None if self._event.is_set() else loop.create_future()
+                future = None if self._changes else loop.create_future()
                 self._future, self._loop = future, loop
             if future is not None:
+                # A timer on the same future rather than asyncio.wait_for (a second future, a callback
+                # and a handle more per waiter): woken by a change or by the deadline, as the check
+                # after the wait tells apart.
+                timer = loop.call_later(remaining, _set_done, future)
                 try:
-                    await asyncio.wait_for(future, remaining)
-                except TimeoutError:
-                    return current.normalized()
+                    await future
                 finally:
+                    timer.cancel()
                     with self._lock:
                         self._future = self._loop = None
-            updated, recheck = self._apply(current, self._drain())
+            changes = self._drain()
+            if not changes:  # the deadline
+                return current.normalized()
+            updated, recheck = self._apply(current, changes)
             if recheck:
                 updated = await sync_to_async(self.store.get, thread_sensitive=False)(self.challenge_id)
             if updated is None or updated.status != "pending":
