@@ -7,13 +7,16 @@ these next to its figures, so a reader can tell the servers' latency from the dr
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from types import TracebackType
 from typing import Any
 
+from .servers import Server
 from .stats import summary_ms
 
 TICK = 0.005  # the monitor's sleep: lag = how much later than asked it woke
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _machine_ticks() -> tuple[int, int]:
@@ -62,3 +65,28 @@ class LoadMonitor:
     def report(self) -> dict[str, Any]:
         return {"driver_loop_lag_ms": summary_ms(self.lags), "driver_cpu_share": self.driver_cpu_share,
                 "machine_busy": self.machine_busy}
+
+
+def cpu_seconds(server: Server) -> float:
+    """User + system CPU of the server's workers so far (the master is idle)."""
+    total = 0
+    for pid in server.worker_pids():
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / TICKS
+
+
+async def measured_cpu(server: Server, coro: Any, count_key: str) -> dict[str, Any]:
+    """Run ``coro`` (a phase returning a dict with ``count_key``); add the server's CPU for it: in all,
+    and per counted item."""
+    cpu0 = cpu_seconds(server)
+    result = await coro
+    cpu = cpu_seconds(server) - cpu0
+    n = result.get(count_key) or 0
+    result["server_cpu_s"] = round(cpu, 3)
+    result["server_cpu_ms_each"] = round(1000 * cpu / n, 2) if n else None
+    return result

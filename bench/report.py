@@ -128,6 +128,11 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             out.append((f"logins/s vs bare DRF/s ({kind})",
                         f"{_fmt(_g(t, 'logins', 'per_s'))} vs {_fmt(t.get('bare_per_s'))} = {_fmt(ratio)} bare/login",
                         "≤ 8 bare/login", _ok(ratio is not None and ratio <= 8)))
+            cpu_ratio = t.get("cpu_bare_requests_per_login")
+            if cpu_ratio is not None:
+                out.append((f"server CPU per login ({kind})",
+                            f"{_fmt(t.get('cpu_ms_per_login'))} ms vs {_fmt(t.get('cpu_ms_per_bare'))} ms bare = "
+                            f"{_fmt(cpu_ratio)} bare/login", "≤ 8 bare/login", _ok(cpu_ratio <= 8)))
     for kind in ("wsgi", "asgi"):
         ty = _g(s, "typical", kind)
         if ty and ty.get("bare_requests_per_login") is not None:

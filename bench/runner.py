@@ -153,7 +153,7 @@ def run_all(cfg: Config, only: list[str], results: dict[str, Any], out_dir: Path
                 vus = make_virtual_users(phones[:workers], _sessions_each(cfg.throughput_logins, workers))
                 bare = seed.logged_in_sessions([p.user_id for p in phones[workers: 2 * workers]])
                 out[kind] = asyncio.run(throughput.run(
-                    vus, bare, addr[kind], logins=cfg.throughput_logins, bare_requests=cfg.throughput_bare,
+                    vus, bare, started[kind], logins=cfg.throughput_logins, bare_requests=cfg.throughput_bare,
                     time_limit=cfg.time_limit))
             return out
 

@@ -13,7 +13,9 @@ from typing import Any
 
 from .. import flows
 from ..client import Browser, Connection
+from ..load import measured_cpu
 from ..seed import BrowserSession
+from ..servers import Server
 from ..stats import summary_ms
 from .common import VirtualUser, error_summary, run_pool
 
@@ -80,14 +82,24 @@ async def login_phase(vus: list[VirtualUser], addr: tuple[str, int], total: int,
             "errors": error_summary(errors)}
 
 
-async def run(vus: list[VirtualUser], bare_sessions: list[BrowserSession], addr: tuple[str, int], *,
+async def run(vus: list[VirtualUser], bare_sessions: list[BrowserSession], server: Server, *,
               logins: int, bare_requests: int, time_limit: float) -> dict[str, Any]:
-    bare_before = await bare_phase(bare_sessions, addr, bare_requests // 2, time_limit / 3)
-    login = await login_phase(vus, addr, logins, time_limit / 3)
-    bare_after = await bare_phase(bare_sessions, addr, bare_requests - bare_requests // 2, time_limit / 3)
+    """Bare / logins / bare; the ratio of the rates, and the same in the workers' CPU (``/proc``)."""
+    addr = (server.host, server.port)
+    bare_before = await measured_cpu(server, bare_phase(bare_sessions, addr, bare_requests // 2, time_limit / 3),
+                                     "requests")
+    login = await measured_cpu(server, login_phase(vus, addr, logins, time_limit / 3), "logins")
+    bare_after = await measured_cpu(
+        server, bare_phase(bare_sessions, addr, bare_requests - bare_requests // 2, time_limit / 3), "requests")
     bare_rps = [p["per_s"] for p in (bare_before, bare_after) if p["per_s"]]
     bare_mean = sum(bare_rps) / len(bare_rps) if bare_rps else None
     ratio = round(bare_mean / login["per_s"], 2) if bare_mean and login["per_s"] else None
+    cpu_bare = [p["server_cpu_ms_each"] for p in (bare_before, bare_after) if p["server_cpu_ms_each"]]
+    cpu_bare_mean = sum(cpu_bare) / len(cpu_bare) if cpu_bare else None
+    cpu_login = login["server_cpu_ms_each"]
     return {"concurrency": len(vus), "bare_before": bare_before, "logins": login, "bare_after": bare_after,
             "bare_per_s": round(bare_mean, 1) if bare_mean else None,
-            "bare_requests_per_login": ratio, "requests_per_login": len(STEPS)}
+            "bare_requests_per_login": ratio, "requests_per_login": len(STEPS),
+            "cpu_ms_per_bare": round(cpu_bare_mean, 2) if cpu_bare_mean else None, "cpu_ms_per_login": cpu_login,
+            "cpu_bare_requests_per_login":
+                round(cpu_login / cpu_bare_mean, 2) if cpu_login and cpu_bare_mean else None}

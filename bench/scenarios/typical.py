@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 
 from .. import flows
 from ..client import Browser, Connection
+from ..load import measured_cpu
 from ..seed import BrowserSession
 from ..servers import Server
 from ..stats import summary_ms
@@ -37,20 +37,6 @@ from .common import VirtualUser, error_summary
 from .throughput import bare_phase, login_phase
 
 PARTIAL = ("start", "start_fetch", "start_fetch_respond")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(server: Server) -> float:
-    """User + system CPU of the server's workers so far (the master is idle)."""
-    total = 0
-    for pid in server.worker_pids():
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / TICKS
 
 
 async def partial_phase(vus: list[VirtualUser], addr: tuple[str, int], total: int, upto: str, time_limit: float
@@ -87,37 +73,28 @@ async def partial_phase(vus: list[VirtualUser], addr: tuple[str, int], total: in
             "flow_ms": summary_ms(done), "errors": error_summary(errors)}
 
 
-async def _measured(server: Server, coro: Any, count_key: str) -> dict[str, Any]:
-    cpu0 = cpu_seconds(server)
-    result = await coro
-    cpu = cpu_seconds(server) - cpu0
-    n = result.get(count_key) or 0
-    result["server_cpu_s"] = round(cpu, 3)
-    result["server_cpu_ms_each"] = round(1000 * cpu / n, 2) if n else None
-    return result
-
-
 async def run(server: Server, vus: list[VirtualUser], bare_sessions: list[BrowserSession], *, pairs: int,
               logins: int, bare_requests: int, partial: int, time_limit: float,
               profile_to: Path | None = None) -> dict[str, Any]:
     addr = (server.host, server.port)
     phase_limit = time_limit / (2 * pairs + 1 + len(PARTIAL))
-    bare = [await _measured(server, bare_phase(bare_sessions, addr, bare_requests, phase_limit), "requests")]
+    bare = [await measured_cpu(server, bare_phase(bare_sessions, addr, bare_requests, phase_limit), "requests")]
     login = []
     for _ in range(pairs):
-        login.append(await _measured(server, login_phase(vus, addr, logins, phase_limit), "logins"))
-        bare.append(await _measured(server, bare_phase(bare_sessions, addr, bare_requests, phase_limit), "requests"))
+        login.append(await measured_cpu(server, login_phase(vus, addr, logins, phase_limit), "logins"))
+        bare.append(
+            await measured_cpu(server, bare_phase(bare_sessions, addr, bare_requests, phase_limit), "requests"))
     ratios = []
     for i, phase in enumerate(login):
         around = [p["per_s"] for p in (bare[i], bare[i + 1]) if p["per_s"]]
         if around and phase["per_s"]:
             ratios.append(round(sum(around) / len(around) / phase["per_s"], 2))
-    steps = {name: await _measured(server, partial_phase(vus, addr, partial, name, phase_limit), "flows")
+    steps = {name: await measured_cpu(server, partial_phase(vus, addr, partial, name, phase_limit), "flows")
              for name in PARTIAL}
     profiled = None
     if profile_to is not None:  # one more login phase, under py-spy (not in the ratios: sampling costs)
         spy = _py_spy(server, profile_to)
-        profiled = await _measured(server, login_phase(vus, addr, logins, phase_limit), "logins")
+        profiled = await measured_cpu(server, login_phase(vus, addr, logins, phase_limit), "logins")
         _stop_py_spy(spy)
     cpu_bare = _mean(p["server_cpu_ms_each"] for p in bare)
     cpu_login = _mean(p["server_cpu_ms_each"] for p in login)
