@@ -236,7 +236,9 @@ def test_a_waiting_poll_keeps_little_memory(user_factory, add_phone, login_with_
     async def measure() -> float:
         # Some polls first: what the first waiters make once (the shared executor's threads, each with
         # its database and Redis connections) is not per waiter.
-        first = [asyncio.ensure_future(call(app, client, body["poll_url"], "wait=20")) for client, body in polls[:warm]]
+        first = [
+            asyncio.ensure_future(call(app, client, body["poll_url"], "wait=20")) for client, body in polls[:warm]
+        ]
         await until_waiting(polls[:warm])
         gc.collect()
         tracemalloc.start()
