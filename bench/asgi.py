@@ -12,11 +12,6 @@ if os.environ.get("PUSHMFA_BENCH_PLAIN_ASGI") != "1":
 
     application = LongPollMiddleware(application)
 
-# As docs/deployment.md recommends (example_project/gc_freeze.py); not for the "typical site"
-# servers (PUSHMFA_BENCH_SITE=typical*), nor with PUSHMFA_BENCH_GC_FREEZE=0.
-if os.environ.get("PUSHMFA_BENCH_GC_FREEZE", "1") == "1" and not os.environ.get("PUSHMFA_BENCH_SITE", "").startswith(
-    "typical"
-):
-    from example_project.gc_freeze import freeze_loaded_site
+from bench.servers import freeze_unless_typical  # noqa: E402 - after Django is set up
 
-    freeze_loaded_site()
+freeze_unless_typical()

@@ -171,3 +171,16 @@ def start_redis() -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("the private redis-server did not start")
+
+
+def freeze_unless_typical() -> None:
+    """In a server's entry module, after the application is made: freeze the loaded site out of full
+    garbage collections, as docs/deployment.md recommends (example_project/gc_freeze.py) — except for
+    the "typical site" servers (``PUSHMFA_BENCH_SITE=typical*``) and with ``PUSHMFA_BENCH_GC_FREEZE=0``."""
+    if os.environ.get("PUSHMFA_BENCH_GC_FREEZE", "1") != "1" or os.environ.get("PUSHMFA_BENCH_SITE", "").startswith(
+        "typical"
+    ):
+        return
+    from example_project.gc_freeze import freeze_loaded_site
+
+    freeze_loaded_site()

@@ -165,33 +165,57 @@ def test_the_newest_poll_claims_through_the_middleware_too(browser, phone, user)
     assert completed(user) == 1
 
 
-def test_waiting_polls_hold_no_thread(browser, phone, user_factory, add_phone, login_with_password,  # noqa: F811
-                                      settings):
-    """40 browsers waiting at once: the thread count stays where it was (Django's handler would start
-    one per request for its synchronous steps, and keep it for the whole wait)."""
+@pytest.fixture
+def pending_browsers(user_factory, add_phone, login_with_password, settings):  # noqa: F811
+    """``make(n)``: n browsers of n users with a phone, each past its password step with a push started:
+    [(client, start's body)]."""
     from django.test import Client
 
     settings.PUSHMFA_PUSH_RATE_LIMIT_IP = (1000, 900)  # every browser here is 127.0.0.1
-    waiting = 40
-    polls = []
-    for i in range(waiting):
-        someone = user_factory(username=f"waiter{i}")
-        add_phone(someone)
-        client = Client()
-        login_with_password(client, someone, next="/private/")
-        polls.append((client, start(client).json()))
+
+    def make(count: int) -> list:
+        polls = []
+        for i in range(count):
+            someone = user_factory(username=f"waiter{i}")
+            add_phone(someone)
+            client = Client()
+            login_with_password(client, someone, next="/private/")
+            polls.append((client, start(client).json()))
+        return polls
+
+    return make
+
+
+def wait_all(app, polls, wait: int) -> list:
+    """One waiting poll task per browser of ``polls``."""
+    return [asyncio.ensure_future(call(app, client, body["poll_url"], f"wait={wait}")) for client, body in polls]
+
+
+async def until_waiting(polls) -> None:
+    """Until every poll of ``polls`` registered as its browser's newest, i.e. waits in the middleware."""
+    deadline = time.monotonic() + 10
+    while sum(get_store().hits(f"poller:{body['challenge_id']}") for _, body in polls) < len(polls):
+        assert time.monotonic() < deadline, "the polls did not all start waiting"
+        await asyncio.sleep(0.05)
+
+
+async def cancel(tasks) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_waiting_polls_hold_no_thread(pending_browsers):
+    """40 browsers waiting at once: the thread count stays where it was (Django's handler would start
+    one per request for its synchronous steps, and keep it for the whole wait)."""
+    polls = pending_browsers(40)
     app = LongPollMiddleware(get_asgi_application())
 
     async def all_wait():
-        tasks = [asyncio.ensure_future(call(app, client, body["poll_url"], "wait=5")) for client, body in polls]
-        deadline = time.monotonic() + 10
-        while sum(get_store().hits(f"poller:{body['challenge_id']}") for _, body in polls) < waiting:
-            assert time.monotonic() < deadline, "the polls did not all start waiting"
-            await asyncio.sleep(0.05)
+        tasks = wait_all(app, polls, 5)
+        await until_waiting(polls)
         during = threading.active_count()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel(tasks)
         return during
 
     before = threading.active_count()
@@ -200,7 +224,7 @@ def test_waiting_polls_hold_no_thread(browser, phone, user_factory, add_phone, l
     assert during - before < 15, (before, during)
 
 
-def test_a_waiting_poll_keeps_little_memory(user_factory, add_phone, login_with_password, settings):
+def test_a_waiting_poll_keeps_little_memory(pending_browsers):
     """What a waiting browser keeps allocated in Python while it waits here (tracemalloc, 30 waiters
     after 8 that start the shared executor's threads; this test's own scope and callables included):
     6.8 KB each, on either store. Before the fixes of bench/README.md finding 16 — asgiref copying
@@ -210,51 +234,28 @@ def test_a_waiting_poll_keeps_little_memory(user_factory, add_phone, login_with_
     import gc
     import tracemalloc
 
-    from django.test import Client
-
-    settings.PUSHMFA_PUSH_RATE_LIMIT_IP = (1000, 900)  # every browser here is 127.0.0.1
     waiting, warm = 30, 8
-    polls = []
-    for i in range(warm + waiting):
-        someone = user_factory(username=f"waiter{i}")
-        add_phone(someone)
-        client = Client()
-        login_with_password(client, someone, next="/private/")
-        polls.append((client, start(client).json()))
+    polls = pending_browsers(warm + waiting)
     app = LongPollMiddleware(get_asgi_application())
-
-    def registered(batch) -> int:
-        return sum(get_store().hits(f"poller:{body['challenge_id']}") for _, body in batch)
-
-    async def until_waiting(batch) -> None:
-        deadline = time.monotonic() + 10
-        while registered(batch) < len(batch):
-            assert time.monotonic() < deadline, "the polls did not all start waiting"
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)
 
     async def measure() -> float:
         # Some polls first: what the first waiters make once (the shared executor's threads, each with
         # its database and Redis connections) is not per waiter.
-        first = [
-            asyncio.ensure_future(call(app, client, body["poll_url"], "wait=20")) for client, body in polls[:warm]
-        ]
+        first = wait_all(app, polls[:warm], 20)
         await until_waiting(polls[:warm])
+        await asyncio.sleep(0.2)
         gc.collect()
         tracemalloc.start()
         try:
             before = tracemalloc.get_traced_memory()[0]
-            tasks = [
-                asyncio.ensure_future(call(app, client, body["poll_url"], "wait=20")) for client, body in polls[warm:]
-            ]
+            tasks = wait_all(app, polls[warm:], 20)
             await until_waiting(polls[warm:])
+            await asyncio.sleep(0.2)
             gc.collect()
             during = tracemalloc.get_traced_memory()[0]
         finally:
             tracemalloc.stop()
-        for task in first + tasks:
-            task.cancel()
-        await asyncio.gather(*first, *tasks, return_exceptions=True)
+        await cancel(first + tasks)
         return (during - before) / waiting
 
     per_waiter = asyncio.run(measure())
