@@ -16,7 +16,10 @@ the wake arrives by the store's notification), and then hands the request to Dja
 ``wait=0``, which answers at once — with the session, the permission checks, the claim and the
 login all done by the usual views. A wait that ends with the challenge still pending is answered
 here, ``200 {"status": "pending"}`` as the view would (the re-polls at the end of each window are
-most of a waiting browser's requests, and never reach Django). Only the session that started the
+most of a waiting browser's requests, and never reach Django). A poll whose challenge changed is
+answered by Django's handler in sync mode, in one hop to a thread instead of one per middleware hook
+(:mod:`django_pushmfa.internal.asgi_answer`), when this middleware wraps Django's ``ASGIHandler``
+itself. Only the session that started the
 challenge waits here (its cookie or ``X-Session-Token`` holds the challenge's binding); anything
 else — a malformed ``wait``, an unknown or another browser's challenge, a store outage — goes to
 Django unchanged, which answers it as always. So does a request with an ``Origin`` header (a
@@ -44,6 +47,7 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
 # The browser polls whose wait this middleware takes over (they answer the same with wait=0).
 POLL_VIEWS = frozenset({"pushmfa:api-push-poll", "pushmfa:api-push-poll-async", "pushmfa:api-reauth-push-poll"})
 SCOPE_TICKET = "pushmfa.poller"  # the scope key that carries the waiting poll's ticket to the view
+_UNSET = object()
 
 
 class LongPollMiddleware:
@@ -51,6 +55,7 @@ class LongPollMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._one_hop: Any = _UNSET  # the handler that answers a waited-for poll (internal.asgi_answer)
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Any) -> None:
         if scope.get("type") == "http" and scope.get("method") == "GET" and not _header(scope, b"origin"):
@@ -65,7 +70,18 @@ class LongPollMiddleware:
                         await _send_pending(send)
                         return
                     scope = _answer_now(scope, ticket)
+                    one_hop = self._answerer()
+                    if one_hop is not None:
+                        await one_hop.answer(scope, receive, send)
+                        return
         await self.app(scope, receive, send)
+
+    def _answerer(self) -> Any:
+        if self._one_hop is _UNSET:
+            from .internal import asgi_answer
+
+            self._one_hop = asgi_answer.for_application(self.app)
+        return self._one_hop
 
 
 def _poll_of(scope: Scope) -> tuple[str | None, float]:

@@ -10,6 +10,7 @@ import asyncio
 import json
 import threading
 import time
+from unittest import mock
 
 import pytest
 from django.core.asgi import get_asgi_application
@@ -37,6 +38,12 @@ class Recorder:
 
 
 async def call(app, client, path: str, query: str = "", extra_headers=()) -> tuple[int, dict]:
+    status, _headers, body = await call_full(app, client, path, query, extra_headers)
+    return status, json.loads(body or b"{}")
+
+
+async def call_full(app, client, path: str, query: str = "", extra_headers=()) -> tuple[int, list, bytes]:
+    """The request as an ASGI server makes it: (status, headers, body)."""
     cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
@@ -58,9 +65,9 @@ async def call(app, client, path: str, query: str = "", extra_headers=()) -> tup
         sent.append(message)
 
     await app(scope, receive, send)
-    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    start_message = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return status, json.loads(body or b"{}")
+    return start_message["status"], start_message["headers"], body
 
 
 def approve_later(phone, body, delay=0.3):  # noqa: F811
@@ -84,6 +91,62 @@ def test_the_wait_happens_before_django_and_the_answer_is_the_views(browser, pho
     assert time.monotonic() - started < 9  # woken by the approval, not by the end of the wait
     assert inner.queries == [b"wait=0"]  # Django saw the poll once, after the change, told not to wait
     assert completed(user) == 1
+
+
+@pytest.mark.parametrize("url_name", ["pushmfa:api-push-poll", "pushmfa:api-push-poll-async"])
+def test_the_answer_after_the_wait_takes_one_hop_to_a_thread(browser, phone, user, url_name):  # noqa: F811
+    """Wrapping Django's own handler, the woken poll is answered by it in sync mode in one call to a
+    thread: Django's async request path (a sync_to_async hop per middleware hook) is not taken, and the
+    answer — the login, its rotated session cookie — is the view's."""
+    from asgiref.sync import SyncToAsync
+    from django.core.handlers.asgi import ASGIHandler
+    from django.test import Client
+
+    body = start(browser).json()
+    path = reverse(url_name, args=[body["challenge_id"]])
+    app = LongPollMiddleware(get_asgi_application())
+    hops = []
+    real_hop = SyncToAsync.__call__
+
+    def hop(self, *args, **kwargs):
+        hops.append(getattr(self.func, "__qualname__", self.func))
+        return real_hop(self, *args, **kwargs)
+
+    timer = approve_later(phone, body)
+    with mock.patch.object(ASGIHandler, "__call__", side_effect=AssertionError("went through Django's async path")), \
+            mock.patch.object(SyncToAsync, "__call__", hop):
+        status, headers, raw = asyncio.run(call_full(app, browser, path, "wait=10"))
+    timer.join()
+    assert (status, json.loads(raw)) == (200, {"status": "approved", "redirect_url": "/private/"})
+    assert hops == []
+    assert completed(user) == 1
+    # The login's new session reaches the browser, and it is signed in.
+    cookies = [value.decode() for name, value in headers if name.lower() == b"set-cookie"]
+    session = next(c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("sessionid="))
+    signed_in = Client()
+    signed_in.cookies["sessionid"] = session
+    assert signed_in.get("/private/").status_code == 200
+
+
+class AsyncOnlyMiddleware:
+    sync_capable, async_capable = False, True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    async def __call__(self, request):
+        return await self.get_response(request)
+
+
+def test_the_poll_goes_through_the_wrapped_application_otherwise(settings):
+    """An ASGI middleware between this one and Django's handler, or an async-only middleware in the
+    site's MIDDLEWARE: the woken poll goes to the wrapped application like every request."""
+    from django_pushmfa.internal import asgi_answer
+
+    assert asgi_answer.for_application(get_asgi_application()) is not None
+    assert asgi_answer.for_application(Recorder()) is None
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.login.test_asgi_long_poll.AsyncOnlyMiddleware"]
+    assert asgi_answer.for_application(get_asgi_application()) is None
 
 
 def test_a_poll_that_times_out_answers_pending_without_django(browser, phone, settings):  # noqa: F811
