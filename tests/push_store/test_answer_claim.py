@@ -167,6 +167,24 @@ def test_claim_consumes_an_approval_exactly_once(store, make_challenge):
     assert store.get(challenge.id).status == CONSUMED
 
 
+def test_a_ticket_claims_only_while_it_is_the_newest(store, make_challenge):
+    """A waiting poll's ticket (its count on the challenge's poll counter): the claim consumes the
+    approval only while no newer poll of the browser registered, checked in the same step."""
+    challenge = make_challenge()
+    store.create(challenge)
+    key = f"poller:{challenge.id}"
+    older, _ = store.hit(key, 300)
+    newer, _ = store.hit(key, 300)
+    store.transition(challenge.id, PENDING, APPROVED, device_id="dev-1", responded_at=time.time())
+    seen = store.claim(challenge.id, "binding-1", (key, older))
+    assert (seen.status, seen.claimed) == (APPROVED, False)  # a newer poll claims it
+    assert store.get(challenge.id).status == APPROVED
+    assert store.claim(challenge.id, "binding-2", (key, newer)) is None  # still only the same browser
+    claimed = store.claim(challenge.id, "binding-1", (key, newer))
+    assert (claimed.status, claimed.claimed, claimed.device_id) == (APPROVED, True, "dev-1")
+    assert store.get(challenge.id).status == CONSUMED
+
+
 def test_claim_wakes_waiters(store, make_challenge):
     challenge = make_challenge()
     store.create(challenge)

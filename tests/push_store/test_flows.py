@@ -130,8 +130,9 @@ def test_approve_then_consume_exactly_once(store, user, device, browser, caught)
     assert approved.status == APPROVED and approved.device_id == device.device_id
     seen = challenges.wait_for_browser(request, challenge.id, 5)
     assert seen.status == APPROVED
-    assert challenges.consume(seen) is True
-    assert challenges.consume(seen) is False
+    assert challenges.claim(seen).claimed is True
+    again = challenges.claim(seen)
+    assert (again.status, again.claimed) == (CONSUMED, False)
     assert challenges.get_for_browser(request, challenge.id).status == CONSUMED
     with pytest.raises(ChallengeResolved):
         challenges.respond(device, challenge.id, "approve", challenge.display_number)

@@ -155,16 +155,36 @@ def latest_for_browser(request: HttpRequest, user_or_id: Any) -> Challenge | Non
     return _settle(challenge)
 
 
-def claim_for_browser(request: HttpRequest, challenge_id: str) -> Challenge:
+def claim_for_browser(request: HttpRequest, challenge_id: str, ticket: int | None = None) -> Challenge:
     """:func:`get_for_browser` for the browser's poll: an approved challenge is consumed by this same
     store operation (one round trip instead of a read and a consume). It then comes back "approved"
-    with ``claimed`` set, and :func:`consume` of it is True without another store call: only this
-    caller may log the user in, so it must do so (or drop the approval) — exactly as after
-    :func:`consume`. Everything else as :func:`get_for_browser`."""
-    challenge = get_store().claim(require_id(challenge_id), pending.session_binding(request))
+    with ``claimed`` set: only this caller may log the user in, so it must do so (or give the
+    approval back with :func:`release`). With the ``ticket`` of a poll that waited
+    (:func:`register_poller`), only while that poll is still its browser's newest (see :func:`claim`).
+    Everything else as :func:`get_for_browser`."""
+    challenge_id = require_id(challenge_id)
+    challenge = get_store().claim(challenge_id, pending.session_binding(request), _ticket(challenge_id, ticket))
     if challenge is None:
         raise ChallengeNotFound()
+    challenge.poller = ticket
     return _settle(challenge)
+
+
+def claim(challenge: Challenge) -> Challenge:
+    """Consume ``challenge`` (approved, and this browser's: read before its poll waited) for this poll,
+    in one store operation: it comes back "approved" with ``claimed`` set for the one caller that
+    consumed it. A poll with a ticket claims only as its browser's newest (:func:`register_poller`):
+    otherwise the challenge comes back "approved" and not claimed, for a newer poll to claim. A
+    challenge consumed (or gone) meanwhile comes back "consumed"."""
+    claimed = get_store().claim(challenge.id, challenge.binding, _ticket(challenge.id, challenge.poller))
+    if claimed is None:
+        return replace(challenge, status=CONSUMED)
+    claimed.poller = challenge.poller
+    return claimed
+
+
+def _ticket(challenge_id: str, ticket: int | None) -> tuple[str, int] | None:
+    return None if ticket is None else (poller_key(challenge_id), ticket)
 
 
 def release_db_connections() -> None:
@@ -194,7 +214,7 @@ def _wait_seconds(wait: float) -> float:
 
 def register_poller(challenge: Challenge) -> Challenge:
     """Make this waiting poll the newest of its browser's for ``challenge`` (a pending one, already
-    checked to be this browser's): the ticket it carries lets :func:`newest_poller` tell.
+    checked to be this browser's): the ticket it carries is checked when it claims (:func:`claim`).
 
     A reload, or a second tab, leaves the first page's long poll waiting on the server with nobody
     to read its answer; if it claimed the approval, the login (and its new session cookie) would be
@@ -204,16 +224,14 @@ def register_poller(challenge: Challenge) -> Challenge:
     (pushmfa.js's ``pagehide`` beacon: a closed tab's poll may be the newest one). A page that dies
     without a beacon can still take an approval: its browser then signs in again.
     """
-    count, _ = get_store().hit(f"poller:{challenge.id}", _poller_window())
+    count, _ = get_store().hit(poller_key(challenge.id), _poller_window())
     challenge.poller = count
     return challenge
 
 
-def newest_poller(challenge: Challenge) -> bool:
-    """True unless a newer poll of this challenge registered after ``challenge``'s (see above)."""
-    if challenge.poller is None:
-        return True  # a poll that did not wait (the no-JavaScript page, a client's quick poll)
-    return get_store().hits(f"poller:{challenge.id}") == challenge.poller
+def poller_key(challenge_id: str) -> str:
+    """The store counter (:meth:`ChallengeStore.hit`) that hands out the tickets of a challenge's polls."""
+    return f"poller:{challenge_id}"
 
 
 def _poller_window() -> int:
@@ -287,17 +305,6 @@ def _read_for_wait(
     return challenge
 
 
-def consume(challenge: Challenge) -> bool:
-    """approved → consumed, exactly once: True only for the one caller that may log the user in.
-
-    A challenge this caller already claimed (:func:`claim_for_browser`) was consumed by the claim:
-    True once, for it."""
-    if challenge.claimed:
-        challenge.claimed = False
-        return True
-    return get_store().transition(challenge.id, APPROVED, CONSUMED) is not None
-
-
 def withdraw(challenge_id: str) -> bool:
     """End a challenge whose MFA step is over (pending or approved → consumed): the phone's answer
     is then ``challenge_resolved`` ("already handled") and no poll can complete anything with it."""
@@ -311,7 +318,7 @@ def withdraw(challenge_id: str) -> bool:
 def release(challenge: Challenge) -> bool:
     """Give back a claim whose completion failed (consumed → approved), so a retry can complete it.
 
-    Only for the caller that consumed it (:func:`consume` was True) and whose completion raised
+    Only for the caller that consumed it (:func:`claim` set ``claimed``) and whose completion raised
     before anything was committed; False when the challenge is gone (expired) meanwhile."""
     return get_store().transition(challenge.id, CONSUMED, APPROVED) is not None
 

@@ -98,16 +98,12 @@ def poll(
 
     Raises ChallengeNotFound (malformed, unknown, another browser's) and ChallengeStoreUnavailable.
     """
-    ticket = ticket_of(request)
     if wait:
         challenge = challenges.wait_for_browser(request, challenge_id, wait)
-    elif ticket is not None:
-        # django_pushmfa.asgi waited for this poll before Django saw it: it claims only as the newest.
-        challenge = challenges.get_for_browser(request, challenge_id)
-        challenge.poller = ticket
     else:
-        # Reads and, when approved, consumes in one store operation.
-        challenge = challenges.claim_for_browser(request, challenge_id)
+        # Reads and, when approved, consumes in one store operation; with the ticket of a wait that
+        # django_pushmfa.asgi did before Django saw this poll, only as the browser's newest poll.
+        challenge = challenges.claim_for_browser(request, challenge_id, ticket_of(request))
     return finish(request, challenge, purpose=purpose)
 
 
@@ -156,21 +152,22 @@ def finish(
     if status != APPROVED:
         # an unknown status from a newer store: fail closed
         return PollResult(status if status in STATUSES else DENIED, challenge)
-    if not challenges.newest_poller(challenge):
-        # A newer poll of this browser (after a reload, in another tab) waits for it too: that one
-        # claims the approval, so that the new session cookie reaches a page that is still there.
-        return PollResult(PENDING, challenge)
+    if not challenge.claimed:
+        challenge = challenges.claim(challenge)
+        if not challenge.claimed:
+            # "approved": a newer poll of this browser (after a reload, in another tab) waits for it
+            # too, and claims it, so that the new session cookie reaches a page that is still there.
+            # Else another poll of this browser won the race.
+            return PollResult(PENDING if challenge.status == APPROVED else CONSUMED, challenge)
     owner = purpose.owner_id(request)
     # A challenge completes only the kind of step it was started for (a re-authentication's approval
-    # never logs a pending session in, a login's never stamps a logged-in one).
+    # never logs a pending session in, a login's never stamps a logged-in one). Claimed, it can
+    # never log anyone in now.
     started_for = (challenge.context or {}).get("purpose", login_flow.LOGIN.name)
     if owner is None or started_for != purpose.name or not constant_time_compare(str(challenge.user_id), owner):
-        challenges.consume(challenge)
         if owner is None and not request.user.is_authenticated:
             raise MFANotInProgress()
         return PollResult(CONSUMED, challenge)
-    if not challenges.consume(challenge):
-        return PollResult(CONSUMED, challenge)  # another poll of this browser won the race
     user = purpose.user(request)
     try:
         # The answering device's credential, matched to this user inside the completion's UPDATE.

@@ -251,19 +251,21 @@ class ChallengeStore(ABC):
             **fields,
         )
 
-    def claim(self, challenge_id: str, binding: str) -> Challenge | None:
+    def claim(self, challenge_id: str, binding: str, ticket: tuple[str, int] | None = None) -> Challenge | None:
         """A browser's read of its challenge that consumes an approval in the same step.
 
         None when the challenge is unknown, gone or bound to another browser (``binding`` is
         compared in constant time, or as digests). An "approved" one moves to "consumed" (exactly
         once, as :meth:`transition`) and the caller that moved it gets it back as "approved" with
-        ``claimed`` True; everyone else gets the challenge as it reads. The Redis store does this in
-        one script.
+        ``claimed`` True; everyone else gets the challenge as it reads. With ``ticket`` — a
+        :meth:`hit` counter's key and the count the caller got from it — the approval moves only
+        while that counter still reads that count; otherwise it comes back "approved" and not
+        claimed (a newer poll of the browser will claim it). The Redis store does this in one script.
         """
         current = self.get(challenge_id)
         if current is None or not constant_time_compare(current.binding, binding):
             return None
-        if current.status != APPROVED:
+        if current.status != APPROVED or (ticket is not None and self.hits(ticket[0]) != ticket[1]):
             return current
         moved = self.transition(challenge_id, APPROVED, CONSUMED)
         if moved is None:

@@ -84,6 +84,12 @@ class RedisClusterChallengeStore(RedisChallengeStore):
     def channel_for(self, challenge_id: str) -> str:
         return self.key(f"ev:{{{challenge_id}}}")
 
+    def hit_key(self, key: str) -> str:
+        # A poll tickets' counter ("poller:<challenge id>") lives in its challenge's hash slot, where
+        # CLAIM reads it.
+        kind, _, rest = key.partition(":")
+        return self.key(f"hit:{kind}:{{{rest}}}") if kind == "poller" else super().hit_key(key)
+
     # --- challenges ------------------------------------------------------------------------------
     def create(
         self, challenge: Challenge, *, limits: Sequence[RateLimit] = (), suspension_of: str | None = None

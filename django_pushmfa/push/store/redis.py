@@ -259,14 +259,18 @@ class RedisChallengeStore(ChallengeStore):
         ]
         return self._moved("RESPOND", challenge_id, args, suspension, now, penalty)
 
-    def claim(self, challenge_id: str, binding: str) -> Challenge | None:
-        """:meth:`ChallengeStore.claim` in one script (``CLAIM``)."""
-        args = [
+    def claim(self, challenge_id: str, binding: str, ticket: tuple[str, int] | None = None) -> Challenge | None:
+        """:meth:`ChallengeStore.claim` in one script (``CLAIM``), the ticket's check included."""
+        keys = [self.ckey(challenge_id)]
+        args: list[Any] = [
             hashlib.sha1(binding.encode()).hexdigest(),  # noqa: S324 - a comparison digest, not a MAC
             int(app_settings.CHALLENGE_GRACE * 1000), self.channel_for(challenge_id),
             Change(CONSUMED).encode(challenge_id),
         ]
-        result = self._run("CLAIM", [self.ckey(challenge_id)], args)
+        if ticket is not None:
+            keys.append(self.hit_key(ticket[0]))
+            args.append(int(ticket[1]))
+        result = self._run("CLAIM", keys, args)
         challenge = self._decode(challenge_id, result[1]) if len(result) > 1 else None
         if challenge is None or int(result[0]) != 1:
             return challenge
@@ -277,13 +281,17 @@ class RedisChallengeStore(ChallengeStore):
         return self._decode(_text(result[0]), result[1]) if result else None
 
     # --- fatigue -----------------------------------------------------------------------------------
+    def hit_key(self, key: str) -> str:
+        """The Redis key of :meth:`hit`'s counter ``key``."""
+        return self.key(f"hit:{key}")
+
     def hit(self, key: str, window: int) -> tuple[int, int]:
-        count, ttl = self._run("HIT", [self.key(f"hit:{key}")], [int(window)])
+        count, ttl = self._run("HIT", [self.hit_key(key)], [int(window)])
         return int(count), math.ceil(int(ttl) / 1000)
 
     def hits(self, key: str) -> int:
         client = self.client()
-        return int(self._call(lambda: client.get(self.key(f"hit:{key}"))) or 0)
+        return int(self._call(lambda: client.get(self.hit_key(key))) or 0)
 
     def suspension_remaining(self, user_id: str) -> int:
         client = self.client()

@@ -143,7 +143,9 @@ local window, seconds = tonumber(ARGV[12]), tonumber(ARGV[13])
 
 # A browser's read that consumes an approval in the same step (ChallengeStore.claim). The binding
 # is compared as SHA-1 digests of the two tokens, so the comparison's timing reveals nothing usable.
-# KEYS: 1 challenge. ARGV: 1 sha1 hex of the browser's binding, 2 grace ms, 3 channel, 4 message.
+# KEYS: 1 challenge, 2 (optional) the poll tickets' counter. ARGV: 1 sha1 hex of the browser's
+# binding, 2 grace ms, 3 channel, 4 message, 5 (with KEYS[2]) the caller's ticket: an approval is
+# consumed only while the counter still reads it (the caller is the browser's newest poll).
 # Returns {0} (unknown or another browser's), {0, hash} (read only) or {1, hash} (consumed now).
 CLAIM = """
 local h = redis.call('HMGET', KEYS[1], 's', 'd')
@@ -151,6 +153,7 @@ if not h[1] or not h[2] then return {0} end
 local static = cjson.decode(h[2])
 if type(static['b']) ~= 'string' or redis.sha1hex(static['b']) ~= ARGV[1] then return {0} end
 if h[1] ~= 'approved' then return {0, redis.call('HGETALL', KEYS[1])} end
+if KEYS[2] and redis.call('GET', KEYS[2]) ~= ARGV[5] then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], 's', 'consumed')
 local grace = tonumber(ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
