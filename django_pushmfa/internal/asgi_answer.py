@@ -25,7 +25,8 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core import signals
-from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers import asgi as django_asgi
+from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.http import HttpResponseBase
 from django.urls import ResolverMatch, set_script_prefix
@@ -54,7 +55,7 @@ class OneHopHandler(ASGIHandler):
 
     def respond(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The response to ``scope`` (a GET: no body) as (status, headers, body). Runs in a thread."""
-        set_script_prefix(get_script_prefix(scope))
+        set_script_prefix(self.script_prefix(scope))
         signals.request_started.send(sender=ASGIHandler, scope=scope)
         request, error_response = self.create_request(scope, io.BytesIO())
         # create_request gives a request, or the response for a request it could not make
@@ -64,6 +65,11 @@ class OneHopHandler(ASGIHandler):
             return response.status_code, _headers(response), body
         finally:
             response.close()  # request_finished: the database connections are handed back in this thread
+
+    def script_prefix(self, scope: Scope) -> str:
+        # A function of the module from Django 5.0 on, a method of ASGIHandler before.
+        function = getattr(django_asgi, "get_script_prefix", None)
+        return str(function(scope) if function is not None else self.get_script_prefix(scope))  # type: ignore[attr-defined]
 
     async def answer(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
                      send: Callable[[Message], Awaitable[None]]) -> None:
