@@ -42,15 +42,16 @@ class OneHopHandler(ASGIHandler):
     request (signals, middleware, view) in the calling thread."""
 
     def __init__(self) -> None:
+        from ..api.push import PushPollView
+
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
+        self.sync_poll = PushPollView.as_view()
 
     def resolve_request(self, request: Any) -> ResolverMatch:
         match = super().resolve_request(request)
         if match.view_name == ASYNC_POLL:
-            from ..api.push import PushPollView
-
-            match.func = PushPollView.as_view()
+            match.func = self.sync_poll
         return match
 
     def respond(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

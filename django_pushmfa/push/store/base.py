@@ -260,7 +260,9 @@ class ChallengeStore(ABC):
         ``claimed`` True; everyone else gets the challenge as it reads. With ``ticket`` — a
         :meth:`hit` counter's key and the count the caller got from it — the approval moves only
         while that counter still reads that count; otherwise it comes back "approved" and not
-        claimed (a newer poll of the browser will claim it). The Redis store does this in one script.
+        claimed (a newer poll of the browser will claim it). The Redis store does all of it in one
+        script; here the counter is read just before the compare-and-set move, not atomically with
+        it, so a poll that registers in between can still lose the approval to the older one.
         """
         current = self.get(challenge_id)
         if current is None or not constant_time_compare(current.binding, binding):
